@@ -1,0 +1,73 @@
+package config
+
+import (
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/orgwarden/orgwarden/shared/guard"
+	"github.com/orgwarden/orgwarden/shared/logging"
+)
+
+// DefaultBaseURL is OpenAI's API.
+const DefaultBaseURL = "https://api.openai.com/v1"
+
+// Common is the configuration every function shares (docs/architecture.md).
+type Common struct {
+	BaseURL           string
+	AdminKey          logging.Secret // set for local runs
+	AdminKeySecretARN string         // set in Lambda
+	DryRun            bool
+	MaxConcurrency    int
+	RateLimit         float64 // requests per second, 0 = unlimited
+	HTTPTimeout       time.Duration
+	MaxRetries        int
+	MaxRetryDelay     time.Duration
+	LogLevel          slog.Level
+	SummaryBus        string
+	Rules             guard.Rules
+	MaxDeletions      int
+}
+
+// ReadCommon reads the shared variables; check r.Err() afterwards.
+func ReadCommon(r *Reader) Common {
+	c := Common{
+		BaseURL:           r.String("OPENAI_BASE_URL", DefaultBaseURL),
+		AdminKey:          logging.Secret(r.String("OPENAI_ADMIN_KEY", "")),
+		AdminKeySecretARN: r.String("OPENAI_ADMIN_KEY_SECRET_ARN", ""),
+		DryRun:            r.Bool("ORGWARDEN_DRY_RUN", false),
+		MaxConcurrency:    r.Int("ORGWARDEN_MAX_CONCURRENCY", 8, 1, 256),
+		RateLimit:         r.Float("ORGWARDEN_RATE_LIMIT", 20, 0, 10000),
+		HTTPTimeout:       r.Duration("ORGWARDEN_HTTP_TIMEOUT", 30*time.Second, time.Second, 15*time.Minute),
+		MaxRetries:        r.Int("ORGWARDEN_MAX_RETRIES", 6, 0, 50),
+		MaxRetryDelay:     r.Duration("ORGWARDEN_MAX_RETRY_DELAY", 60*time.Second, 0, 15*time.Minute),
+		SummaryBus:        r.String("ORGWARDEN_SUMMARY_BUS", ""),
+		MaxDeletions:      r.Int("ORGWARDEN_MAX_DELETIONS", 25, 0, 1_000_000),
+		Rules: guard.Rules{
+			Protection: guard.Protection{
+				Emails:   r.List("ORGWARDEN_PROTECTED_EMAILS"),
+				Domains:  r.List("ORGWARDEN_PROTECTED_DOMAINS"),
+				IDs:      r.List("ORGWARDEN_PROTECTED_IDS"),
+				Names:    r.List("ORGWARDEN_PROTECTED_NAMES"),
+				Projects: r.List("ORGWARDEN_PROTECTED_PROJECTS"),
+			},
+			AllowOwners: r.Bool("ORGWARDEN_ALLOW_OWNERS", false),
+		},
+	}
+	level, err := logging.ParseLevel(r.String("ORGWARDEN_LOG_LEVEL", "info"))
+	if err != nil {
+		r.Fail("ORGWARDEN_LOG_LEVEL", "%v", err)
+	}
+	c.LogLevel = level
+
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		r.Fail("OPENAI_BASE_URL", "%q is not an http(s) URL", c.BaseURL)
+	}
+	switch {
+	case c.AdminKey == "" && c.AdminKeySecretARN == "":
+		r.Fail("OPENAI_ADMIN_KEY", "set OPENAI_ADMIN_KEY or OPENAI_ADMIN_KEY_SECRET_ARN")
+	case c.AdminKey != "" && c.AdminKeySecretARN != "":
+		r.Fail("OPENAI_ADMIN_KEY", "set only one of OPENAI_ADMIN_KEY and OPENAI_ADMIN_KEY_SECRET_ARN")
+	}
+	return c
+}

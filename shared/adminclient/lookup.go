@@ -1,0 +1,148 @@
+package adminclient
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/openai/openai-go/v3"
+)
+
+// UserByEmail finds the organization user with this email, ignoring case.
+// It asks the API's emails filter first (one call); if that finds nothing it
+// scans every user, because the API does not promise that the filter
+// ignores case, and a missed user is an offboarding that did not happen.
+func (c *Client) UserByEmail(ctx context.Context, email string) (openai.OrganizationUser, error) {
+	email = strings.TrimSpace(email)
+	page, err := c.org.Users.List(ctx, openai.AdminOrganizationUserListParams{Limit: c.limit(), Emails: []string{email}})
+	if err != nil {
+		return openai.OrganizationUser{}, wrap("find user by email", err)
+	}
+	for _, u := range page.Data {
+		if strings.EqualFold(userEmail(u), email) {
+			return u, nil
+		}
+	}
+	for u, err := range c.Users(ctx) {
+		if err != nil {
+			return openai.OrganizationUser{}, fmt.Errorf("find user by email: %w", err)
+		}
+		if strings.EqualFold(userEmail(u), email) {
+			return u, nil
+		}
+	}
+	return openai.OrganizationUser{}, fmt.Errorf("user %s: %w", email, ErrNotFound)
+}
+
+// userEmail prefers the top-level email and falls back to the nested user
+// object, which some responses fill instead.
+func userEmail(u openai.OrganizationUser) string {
+	if u.Email != "" {
+		return u.Email
+	}
+	return u.User.Email
+}
+
+// InvitesByEmail returns every invite to this email (ignoring case), of any
+// status; callers pick the statuses they act on.
+func (c *Client) InvitesByEmail(ctx context.Context, email string) ([]openai.Invite, error) {
+	var out []openai.Invite
+	for inv, err := range c.Invites(ctx) {
+		if err != nil {
+			return nil, fmt.Errorf("find invites by email: %w", err)
+		}
+		if strings.EqualFold(inv.Email, strings.TrimSpace(email)) {
+			out = append(out, inv)
+		}
+	}
+	return out, nil
+}
+
+// Membership is a user's place in a project.
+type Membership struct {
+	ProjectID   string `json:"project_id"`
+	ProjectName string `json:"project_name,omitempty"`
+	Role        string `json:"role"`
+}
+
+// ProjectsOfUser returns every project the user belongs to. When the user
+// object carries its project list (the spec's optional `projects`), that is
+// used and costs nothing; otherwise every active project's members are
+// listed, with bounded concurrency.
+func (c *Client) ProjectsOfUser(ctx context.Context, u openai.OrganizationUser) ([]Membership, error) {
+	if u.JSON.Projects.Valid() {
+		out := make([]Membership, 0, len(u.Projects.Data))
+		for _, p := range u.Projects.Data {
+			out = append(out, Membership{ProjectID: p.ID, ProjectName: p.Name, Role: p.Role})
+		}
+		return out, nil
+	}
+	projects, err := Collect(c.Projects(ctx, false))
+	if err != nil {
+		return nil, fmt.Errorf("projects of user %s: %w", u.ID, err)
+	}
+	var (
+		mu  sync.Mutex
+		out []Membership
+	)
+	err = ForEach(ctx, c, projects, func(ctx context.Context, p openai.Project) error {
+		for pu, err := range c.ProjectUsers(ctx, p.ID) {
+			if err != nil {
+				return err
+			}
+			if pu.ID == u.ID {
+				mu.Lock()
+				out = append(out, Membership{ProjectID: p.ID, ProjectName: p.Name, Role: pu.Role})
+				mu.Unlock()
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projects of user %s: %w", u.ID, err)
+	}
+	return out, nil
+}
+
+// KeysOwnedBy returns the project's API keys owned by the user or service
+// account with this id.
+func (c *Client) KeysOwnedBy(ctx context.Context, projectID, ownerID string) ([]openai.ProjectAPIKey, error) {
+	var out []openai.ProjectAPIKey
+	for k, err := range c.ProjectAPIKeys(ctx, projectID) {
+		if err != nil {
+			return nil, err
+		}
+		if KeyOwnerID(k) == ownerID {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// KeyOwnerID is the id of the user or service account owning a project key.
+func KeyOwnerID(k openai.ProjectAPIKey) string {
+	if k.Owner.Type == "service_account" || k.Owner.ServiceAccount.ID != "" {
+		return k.Owner.ServiceAccount.ID
+	}
+	return k.Owner.User.ID
+}
+
+// IsSelf reports whether an admin key is the one this client uses: by id
+// when known, else by its redacted value ("sk-admin...xyz" keeps the key's
+// first and last characters). A false positive only protects a key.
+func (c *Client) IsSelf(k openai.AdminAPIKey) bool {
+	if c.opts.SelfKeyID != "" {
+		return k.ID == c.opts.SelfKeyID
+	}
+	return redactedMatches(k.RedactedValue, c.opts.AdminKey.Reveal())
+}
+
+func redactedMatches(redacted, key string) bool {
+	head, tail, ok := strings.Cut(redacted, "...")
+	if !ok || head == "" || tail == "" {
+		return false
+	}
+	return strings.HasPrefix(key, head) && strings.HasSuffix(key, tail) && len(key) >= len(head)+len(tail)
+}

@@ -109,7 +109,10 @@ func (c *Client) UpdateUserRole(ctx context.Context, userID, role, reason string
 // RemoveProjectUser removes a user from a project.
 func (c *Client) RemoveProjectUser(ctx context.Context, projectID, userID, reason string) (Outcome, error) {
 	return c.change(ctx, Change{Op: "remove_project_user", ID: userID, ProjectID: projectID, Reason: reason}, true,
-		func(ctx context.Context) error { _, err := c.org.Projects.Users.Delete(ctx, projectID, userID); return err })
+		func(ctx context.Context) error {
+			_, err := c.org.Projects.Users.Delete(ctx, projectID, userID)
+			return err
+		})
 }
 
 // AddProjectUser adds an organization member to a project with a role
@@ -129,7 +132,10 @@ func (c *Client) AddProjectUser(ctx context.Context, projectID, userID, role, re
 // keys owned by service accounts; delete the service account instead.
 func (c *Client) DeleteProjectAPIKey(ctx context.Context, projectID, keyID, name, reason string) (Outcome, error) {
 	return c.change(ctx, Change{Op: "delete_project_api_key", ID: keyID, ProjectID: projectID, Name: name, Reason: reason}, true,
-		func(ctx context.Context) error { _, err := c.org.Projects.APIKeys.Delete(ctx, projectID, keyID); return err })
+		func(ctx context.Context) error {
+			_, err := c.org.Projects.APIKeys.Delete(ctx, projectID, keyID)
+			return err
+		})
 }
 
 // DeleteServiceAccount deletes a project service account and with it its keys.

@@ -196,3 +196,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return days + d, nil
 }
+
+// Lookup returns the reader's variable lookup, for packages that read
+// further settings of their own (the AWS SDK's endpoint variables).
+func (r *Reader) Lookup() Lookup { return r.lookup }

@@ -1,12 +1,14 @@
-# orgwarden: two commands matter on a fresh machine, `make demo` and `make test`.
+# orgwarden: on a fresh machine, `make demo` and `make test` are all you need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO ?= go
 FUNCTIONS := keyrotation invitecleanup auditexport offboarding
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.1.4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help demo test build lint bench e2e
+.PHONY: help demo test build lint vulncheck bench e2e clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -16,6 +18,27 @@ demo: ## run every job end to end on the emulator and an in-process S3
 
 test: ## run every test (unit, contract, CDK assertions)
 	$(GO) test ./...
+
+build: ## build each function's linux/arm64 bootstrap and zip under build/
+	@mkdir -p build
+	@for f in $(FUNCTIONS); do \
+	  [ -f functions/$$f/main.go ] || { echo "build: functions/$$f not built yet, skipped"; continue; }; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc \
+	    -ldflags='-s -w -buildid=' -o build/$$f/bootstrap ./functions/$$f || exit 1; \
+	  $(GO) run ./internal/tools/mkzip -o build/$$f.zip build/$$f/bootstrap || exit 1; \
+	  printf 'build: %-14s bootstrap %6d KiB  zip %6d KiB\n' $$f \
+	    $$(( $$(stat -c %s build/$$f/bootstrap) / 1024 )) $$(( $$(stat -c %s build/$$f.zip) / 1024 )); \
+	done
+
+lint: ## go vet and staticcheck (pinned, via go run)
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+vulncheck: ## govulncheck (pinned); needs https://vuln.go.dev
+	$(GO) run $(GOVULNCHECK) ./...
+
+clean: ## remove build outputs
+	rm -rf build cdk.out
 
 # Each area adds its own targets in a fragment of its own.
 -include infra/infra.mk

@@ -1,0 +1,20 @@
+// Command orgwarden runs orgwarden's jobs outside Lambda: it serves the
+// Admin API emulator, runs a job once, invokes a function's exact Lambda
+// handler on an event file, verifies an audit export, restores an
+// offboarded person, and runs the whole demo.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/orgwarden/orgwarden/shared/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(newCLI(os.Stdout, os.Stderr, config.OSEnv()).run(ctx, os.Args[1:]))
+}

@@ -1,0 +1,235 @@
+// Package config is the typed configuration of the orgwarden CDK stack: defaults,
+// validation and loading from CDK context or a JSON file.
+//
+// It deliberately does not import the CDK so that it (and the function environment
+// built from it in infra/fnenv) can be unit-tested in milliseconds.
+package config
+
+// Config is everything an operator can choose about a deployment. The JSON names
+// are the keys accepted in CDK context and in configuration files.
+type Config struct {
+	// StackName is the CloudFormation stack name and the prefix of physical names
+	// (functions, log groups, secrets, schedules), so two deployments can share an account.
+	StackName string `json:"stackName"`
+	// Account and Region pin the stack to an environment. Both empty (the default)
+	// synthesizes an environment-agnostic stack, which needs no credentials.
+	Account string `json:"account"`
+	Region  string `json:"region"`
+
+	// OrgID is the OpenAI organization id: the audit export partitions by it and the
+	// Glue table projects it. Required.
+	OrgID string `json:"orgId"`
+	// ArtifactDir holds the function zips written by `make build` (<name>.zip).
+	ArtifactDir string `json:"artifactDir"`
+
+	OpenAIBaseURL    string `json:"openaiBaseUrl"`
+	LogLevel         string `json:"logLevel"`
+	LogRetentionDays int    `json:"logRetentionDays"`
+	// Tracing turns on X-Ray active tracing for every function.
+	Tracing bool `json:"tracing"`
+
+	MaxConcurrency int       `json:"maxConcurrency"`
+	RateLimit      int       `json:"rateLimit"`
+	HTTPTimeout    string    `json:"httpTimeout"`
+	MaxRetries     int       `json:"maxRetries"`
+	MaxRetryDelay  string    `json:"maxRetryDelay"`
+	MaxDeletions   int       `json:"maxDeletions"`
+	AllowOwners    bool      `json:"allowOwners"`
+	Protected      Protected `json:"protected"`
+
+	KeyRotation   KeyRotation   `json:"keyRotation"`
+	InviteCleanup InviteCleanup `json:"inviteCleanup"`
+	AuditExport   AuditExport   `json:"auditExport"`
+	Offboarding   Offboarding   `json:"offboarding"`
+
+	AdminKeySecret     AdminKeySecret      `json:"adminKeySecret"`
+	ServiceAccountKeys []ServiceAccountKey `json:"serviceAccountKeys"`
+
+	Alarms Alarms `json:"alarms"`
+}
+
+// Protected lists identities no job may ever touch.
+type Protected struct {
+	Emails   []string `json:"emails"`
+	Domains  []string `json:"domains"`
+	IDs      []string `json:"ids"`
+	Names    []string `json:"names"`
+	Projects []string `json:"projects"`
+}
+
+// Function holds what every function has; it is embedded, so its keys sit beside
+// the job's own keys in JSON (keyRotation.dryRun, keyRotation.memoryMb, ...).
+type Function struct {
+	DryRun   bool   `json:"dryRun"`
+	MemoryMB int    `json:"memoryMb"`
+	Timeout  string `json:"timeout"`
+}
+
+// Schedule is an EventBridge Scheduler schedule.
+type Schedule struct {
+	Enabled bool `json:"enabled"`
+	// Expression is a Scheduler expression: cron(...), rate(...) or at(...).
+	Expression string `json:"expression"`
+	// Timezone is an IANA zone name; cron expressions are evaluated in it.
+	Timezone string `json:"timezone"`
+	// FlexibleWindowMinutes lets Scheduler spread the start; 0 turns the window off.
+	FlexibleWindowMinutes int `json:"flexibleWindowMinutes"`
+}
+
+// KeyRotation configures the keyrotation function: Secrets Manager rotation and the
+// scheduled stale-key sweep. DryRun applies to both (one function, one flag).
+type KeyRotation struct {
+	Function
+	Schedule                   Schedule `json:"schedule"`
+	RotationGrace              string   `json:"rotationGrace"`
+	StaleKeyUnused             string   `json:"staleKeyUnused"`
+	StaleKeyNeverUsed          string   `json:"staleKeyNeverUsed"`
+	AdminKeyUnused             string   `json:"adminKeyUnused"`
+	RevokeAdminKeys            bool     `json:"revokeAdminKeys"`
+	DeleteStaleServiceAccounts bool     `json:"deleteStaleServiceAccounts"`
+}
+
+// InviteCleanup configures the invitecleanup function.
+type InviteCleanup struct {
+	Function
+	Schedule     Schedule `json:"schedule"`
+	InviteMaxAge string   `json:"inviteMaxAge"`
+}
+
+// AuditExport configures the auditexport function, the audit bucket and its Glue table.
+type AuditExport struct {
+	Function
+	Schedule         Schedule `json:"schedule"`
+	Prefix           string   `json:"prefix"`
+	Lookback         string   `json:"lookback"`
+	SliceConcurrency int      `json:"sliceConcurrency"`
+	RolloverBytes    int64    `json:"rolloverBytes"`
+	RolloverEvents   int      `json:"rolloverEvents"`
+	// LagAlarmThreshold raises the export-lag alarm when ExportLagSeconds exceeds it.
+	LagAlarmThreshold string `json:"lagAlarmThreshold"`
+
+	ObjectLock ObjectLock `json:"objectLock"`
+	Lifecycle  Lifecycle  `json:"lifecycle"`
+	// AccessLogRetentionDays expires S3 server access logs; 0 keeps them forever.
+	AccessLogRetentionDays int `json:"accessLogRetentionDays"`
+
+	GlueDatabase string `json:"glueDatabase"`
+	GlueTable    string `json:"glueTable"`
+	// ProjectionStartYear is the first year Athena projects partitions for.
+	ProjectionStartYear int `json:"projectionStartYear"`
+}
+
+// ObjectLock is the default retention of every object version in the audit bucket.
+type ObjectLock struct {
+	Mode          string `json:"mode"`
+	RetentionDays int    `json:"retentionDays"`
+}
+
+// Lifecycle moves audit objects to cheaper storage classes. A zero day count
+// disables that step.
+type Lifecycle struct {
+	InfrequentAccessDays        int `json:"infrequentAccessDays"`
+	GlacierInstantRetrievalDays int `json:"glacierInstantRetrievalDays"`
+	ExpireDays                  int `json:"expireDays"`
+}
+
+// Offboarding configures the offboarding function and its queues.
+type Offboarding struct {
+	Function
+	// MaxReceiveCount is how many failed receives move a message to the DLQ.
+	MaxReceiveCount int `json:"maxReceiveCount"`
+	BatchSize       int `json:"batchSize"`
+	// MaxConcurrency caps the concurrent invocations the SQS event source starts (2..1000).
+	MaxConcurrency int    `json:"maxConcurrency"`
+	JournalPrefix  string `json:"journalPrefix"`
+}
+
+// AdminKeySecret is the Secrets Manager secret holding the admin key.
+type AdminKeySecret struct {
+	// Name defaults to <stack name, lower case>/admin-key.
+	Name string `json:"name"`
+	// RotationSchedule is a Secrets Manager schedule expression: rate(N days) or cron(...).
+	RotationSchedule string `json:"rotationSchedule"`
+}
+
+// ServiceAccountKey declares a service-account key secret that keyrotation rotates.
+type ServiceAccountKey struct {
+	// ID names the secret (<stack name, lower case>/service-accounts/<id>); letters, digits and dashes.
+	ID                 string `json:"id"`
+	ProjectID          string `json:"projectId"`
+	ServiceAccountID   string `json:"serviceAccountId"`
+	ServiceAccountName string `json:"serviceAccountName"`
+	// RotationSchedule defaults to the admin key's schedule when empty.
+	RotationSchedule string `json:"rotationSchedule"`
+}
+
+// Alarms configures where alarms go.
+type Alarms struct {
+	// Emails subscribe to the alarm topic (each address must confirm the subscription).
+	Emails []string `json:"emails"`
+}
+
+// Object Lock modes.
+const (
+	ObjectLockCompliance = "COMPLIANCE"
+	ObjectLockGovernance = "GOVERNANCE"
+)
+
+// Default returns the configuration a cautious first deployment should start from:
+// every job that can delete or revoke something in the organization reports only
+// (dry run), the audit export (which only reads the organization) runs for real,
+// and audit objects are locked in compliance mode for a year.
+func Default() Config {
+	return Config{
+		StackName:        "Orgwarden",
+		ArtifactDir:      "build",
+		OpenAIBaseURL:    "https://api.openai.com/v1",
+		LogLevel:         "info",
+		LogRetentionDays: 365,
+		MaxConcurrency:   8,
+		RateLimit:        20,
+		HTTPTimeout:      "30s",
+		MaxRetries:       6,
+		MaxRetryDelay:    "60s",
+		MaxDeletions:     25,
+		KeyRotation: KeyRotation{
+			Function:          Function{DryRun: true, MemoryMB: 256, Timeout: "5m"},
+			Schedule:          Schedule{Enabled: true, Expression: "cron(0 3 * * ? *)", Timezone: "UTC", FlexibleWindowMinutes: 15},
+			RotationGrace:     "24h",
+			StaleKeyUnused:    "90d",
+			StaleKeyNeverUsed: "30d",
+			AdminKeyUnused:    "90d",
+		},
+		InviteCleanup: InviteCleanup{
+			Function:     Function{DryRun: true, MemoryMB: 256, Timeout: "5m"},
+			Schedule:     Schedule{Enabled: true, Expression: "cron(30 3 * * ? *)", Timezone: "UTC", FlexibleWindowMinutes: 15},
+			InviteMaxAge: "14d",
+		},
+		AuditExport: AuditExport{
+			Function:               Function{DryRun: false, MemoryMB: 512, Timeout: "15m"},
+			Schedule:               Schedule{Enabled: true, Expression: "cron(5 * * * ? *)", Timezone: "UTC", FlexibleWindowMinutes: 10},
+			Prefix:                 "openai-audit-logs",
+			Lookback:               "1h",
+			SliceConcurrency:       8,
+			RolloverBytes:          67108864,
+			RolloverEvents:         100000,
+			LagAlarmThreshold:      "3h",
+			ObjectLock:             ObjectLock{Mode: ObjectLockCompliance, RetentionDays: 365},
+			Lifecycle:              Lifecycle{InfrequentAccessDays: 30, GlacierInstantRetrievalDays: 90},
+			AccessLogRetentionDays: 365,
+			GlueDatabase:           "orgwarden",
+			GlueTable:              "openai_audit_log",
+			ProjectionStartYear:    2023,
+		},
+		Offboarding: Offboarding{
+			Function:        Function{DryRun: true, MemoryMB: 256, Timeout: "5m"},
+			MaxReceiveCount: 3,
+			BatchSize:       5,
+			MaxConcurrency:  2,
+			JournalPrefix:   "offboarding/",
+		},
+		AdminKeySecret: AdminKeySecret{
+			RotationSchedule: "rate(30 days)",
+		},
+	}
+}

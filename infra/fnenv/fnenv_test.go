@@ -1,0 +1,194 @@
+package fnenv
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/orgwarden/orgwarden/infra/config"
+)
+
+func testConfig() config.Config {
+	c := config.Default()
+	c.OrgID = "org-test"
+	c.Protected.Emails = []string{"ceo@example.com", "cto@example.com"}
+	c.Protected.Domains = []string{"example.com"}
+	c.Protected.Projects = []string{"proj_keep"}
+	return c
+}
+
+func testResources() Resources {
+	return Resources{
+		AdminKeySecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-AbCdEf",
+		SummaryBusName:    "orgwarden-summaries",
+		AuditBucket:       "audit-bucket",
+		AuditStateBucket:  "state-bucket",
+		AuditKMSKeyARN:    "arn:aws:kms:eu-west-1:123456789012:key/1234",
+		JournalBucket:     "state-bucket",
+		DLQURL:            "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+		ManagedSecretARNs: []string{"arn:admin", "arn:billing"},
+	}
+}
+
+// documentedVars reads docs/architecture.md, the contract between code, CLI and
+// CDK: the common variables and, per function, the function-specific ones.
+func documentedVars(t *testing.T) (common []string, specific map[string][]string) {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/architecture.md")
+	if err != nil {
+		t.Fatalf("reading the environment contract: %v", err)
+	}
+	_, section, ok := strings.Cut(string(doc), "## Environment variables")
+	if !ok {
+		t.Fatal(`docs/architecture.md has no "## Environment variables" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	specific = map[string][]string{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 {
+			continue
+		}
+		first := strings.TrimSpace(cells[1])
+		second := strings.TrimSpace(cells[2])
+		switch {
+		case strings.HasPrefix(first, "`"):
+			common = append(common, strings.Trim(first, "`"))
+		case slices.Contains(Functions, first) && strings.HasPrefix(second, "`"):
+			specific[first] = append(specific[first], strings.Trim(second, "`"))
+		}
+	}
+	if len(common) < 10 || len(specific) != len(Functions) {
+		t.Fatalf("could not parse the environment tables: common %v, specific %v", common, specific)
+	}
+	return common, specific
+}
+
+// pendingDocumentation lists variables the stack sets that docs/architecture.md does
+// not describe yet; the owner of docs/ has been asked to add them.
+var pendingDocumentation = []string{AuditStateBucketVar}
+
+func TestEnvironmentMatchesTheDocumentedContract(t *testing.T) {
+	common, specific := documentedVars(t)
+	cfg, res := testConfig(), testResources()
+	// Optional lists are left out when empty; fill them so every variable appears.
+	cfg.Protected.IDs = []string{"user_keep"}
+	cfg.Protected.Names = []string{"break-glass"}
+	for _, fn := range Functions {
+		t.Run(fn, func(t *testing.T) {
+			env, err := For(fn, cfg, res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			allowed := append(slices.Clone(common), specific[fn]...)
+			for _, k := range Keys(env) {
+				if !slices.Contains(allowed, k) && !slices.Contains(pendingDocumentation, k) {
+					t.Errorf("%s sets %s, which docs/architecture.md does not define for it", fn, k)
+				}
+			}
+			for _, k := range allowed {
+				// OPENAI_ADMIN_KEY is for local runs; Lambda reads the key from Secrets Manager.
+				if k == "OPENAI_ADMIN_KEY" {
+					continue
+				}
+				if _, ok := env[k]; !ok {
+					t.Errorf("%s lacks documented variable %s", fn, k)
+				}
+			}
+		})
+	}
+}
+
+func TestKeyValueNeverInEnvironment(t *testing.T) {
+	for _, fn := range Functions {
+		env, err := For(fn, testConfig(), testResources())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := env["OPENAI_ADMIN_KEY"]; ok {
+			t.Errorf("%s: OPENAI_ADMIN_KEY is set; functions must read the key from the secret", fn)
+		}
+		if env["OPENAI_ADMIN_KEY_SECRET_ARN"] != testResources().AdminKeySecretARN {
+			t.Errorf("%s: OPENAI_ADMIN_KEY_SECRET_ARN = %q", fn, env["OPENAI_ADMIN_KEY_SECRET_ARN"])
+		}
+	}
+}
+
+func TestValues(t *testing.T) {
+	cfg := testConfig()
+	cfg.KeyRotation.DryRun = false
+	cfg.KeyRotation.RevokeAdminKeys = true
+	cfg.InviteCleanup.InviteMaxAge = "7d"
+	cfg.AuditExport.Prefix = "audit/openai"
+	res := testResources()
+
+	env := func(fn string) map[string]string {
+		t.Helper()
+		e, err := For(fn, cfg, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	kr, ic, ae, ob := env(KeyRotation), env(InviteCleanup), env(AuditExport), env(Offboarding)
+
+	checks := []struct{ name, got, want string }{
+		{"keyrotation dry run follows keyRotation.dryRun", kr["ORGWARDEN_DRY_RUN"], "false"},
+		{"invitecleanup dry run follows its own flag", ic["ORGWARDEN_DRY_RUN"], "true"},
+		{"offboarding dry run", ob["ORGWARDEN_DRY_RUN"], "true"},
+		{"auditexport dry run", ae["ORGWARDEN_DRY_RUN"], "false"},
+		{"revoke admin keys", kr["ORGWARDEN_REVOKE_ADMIN_KEYS"], "true"},
+		{"delete stale service accounts", kr["ORGWARDEN_DELETE_STALE_SERVICE_ACCOUNTS"], "false"},
+		{"managed secrets joined", kr["ORGWARDEN_MANAGED_SECRET_ARNS"], "arn:admin,arn:billing"},
+		{"invite max age", ic["ORGWARDEN_INVITE_MAX_AGE"], "7d"},
+		{"protected emails joined", ic["ORGWARDEN_PROTECTED_EMAILS"], "ceo@example.com,cto@example.com"},
+		{"max deletions", ic["ORGWARDEN_MAX_DELETIONS"], "25"},
+		{"org id", ae["ORGWARDEN_ORG_ID"], "org-test"},
+		{"audit bucket", ae["ORGWARDEN_AUDIT_BUCKET"], "audit-bucket"},
+		{"audit prefix", ae["ORGWARDEN_AUDIT_PREFIX"], "audit/openai"},
+		{"audit kms key", ae["ORGWARDEN_AUDIT_KMS_KEY_ID"], res.AuditKMSKeyARN},
+		{"audit state bucket", ae[AuditStateBucketVar], "state-bucket"},
+		{"rollover bytes", ae["ORGWARDEN_AUDIT_ROLLOVER_BYTES"], "67108864"},
+		{"dlq url", ob["ORGWARDEN_DLQ_URL"], res.DLQURL},
+		{"journal bucket", ob["ORGWARDEN_JOURNAL_BUCKET"], "state-bucket"},
+		{"journal prefix", ob["ORGWARDEN_JOURNAL_PREFIX"], "offboarding/"},
+		{"summary bus", ob["ORGWARDEN_SUMMARY_BUS"], "orgwarden-summaries"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if _, ok := ic["ORGWARDEN_PROTECTED_IDS"]; ok {
+		t.Error("empty protected list emitted; empty optional values should be left out")
+	}
+	if _, ok := ic["ORGWARDEN_ORG_ID"]; ok {
+		t.Error("invitecleanup received an auditexport variable")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	if _, err := For("payroll", testConfig(), testResources()); err == nil || !strings.Contains(err.Error(), "unknown function") {
+		t.Errorf("unknown function: %v", err)
+	}
+
+	res := testResources()
+	res.DLQURL = ""
+	if _, err := For(Offboarding, testConfig(), res); err == nil || !strings.Contains(err.Error(), "ORGWARDEN_DLQ_URL") {
+		t.Errorf("missing DLQ URL: %v", err)
+	}
+	res = testResources()
+	res.AuditStateBucket = ""
+	if _, err := For(AuditExport, testConfig(), res); err == nil || !strings.Contains(err.Error(), AuditStateBucketVar) {
+		t.Errorf("missing state bucket: %v", err)
+	}
+
+	cfg := testConfig()
+	for i := range 200 {
+		cfg.Protected.IDs = append(cfg.Protected.IDs, "user_"+strings.Repeat("x", 20)+string(rune('a'+i%26)))
+	}
+	if _, err := For(InviteCleanup, cfg, testResources()); err == nil || !strings.Contains(err.Error(), "4096") {
+		t.Errorf("oversized environment: %v", err)
+	}
+}

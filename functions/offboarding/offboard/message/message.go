@@ -397,7 +397,9 @@ type object map[string]json.RawMessage
 
 func (o object) has(name string) bool { _, ok := o[name]; return ok }
 
-func (o object) isNull(name string) bool { return bytes.Equal(bytes.TrimSpace(o[name]), []byte("null")) }
+func (o object) isNull(name string) bool {
+	return bytes.Equal(bytes.TrimSpace(o[name]), []byte("null"))
+}
 
 // str reads a required string member.
 func (o object) str(name string) (string, error) {

@@ -1,0 +1,220 @@
+package journal
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// DefaultPrefix is where records go unless ORGWARDEN_JOURNAL_PREFIX says otherwise.
+const DefaultPrefix = "offboarding/"
+
+// Key is the S3 key of the record of one request:
+//
+//	<prefix><yyyy>/<mm>/<dd>/<email>-<request key>.json
+//
+// The date is when the request was made (UTC), so a redelivery or a
+// duplicate of the request lands on the same record, a bucket lifecycle rule
+// can expire old records by prefix, and an auditor can list a day. The email
+// comes before the request key so that a person's records of one day sort
+// together; requestKey is message.Request.RequestKey.
+func Key(prefix string, requestedAt time.Time, email, requestKey string) string {
+	return prefix + requestedAt.UTC().Format("2006/01/02") + "/" + emailSlug(email) + "-" + requestKey + ".json"
+}
+
+// emailSlug keeps an email readable in a key; characters S3 or a shell
+// would trip over become '_'. The record itself holds the exact email.
+func emailSlug(email string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', strings.ContainsRune("@._+-", r):
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return '_'
+	}, email)
+}
+
+// Store keeps records in one S3 bucket.
+type Store struct {
+	S3     *s3.Client
+	Bucket string
+	// SSEKMSKeyID, when set, encrypts records with this KMS key; otherwise
+	// the bucket's default encryption applies.
+	SSEKMSKeyID string
+}
+
+// Location is the s3:// URL of a key in the store.
+func (s *Store) Location(key string) string { return "s3://" + s.Bucket + "/" + key }
+
+// Entry is a record as loaded, with what Save needs to detect a
+// concurrent writer.
+type Entry struct {
+	Record *Record
+	etag   string // empty: the object did not exist
+	store  *Store
+}
+
+// Open loads the record at key, or starts a new one with fresh when there
+// is none.
+func (s *Store) Open(ctx context.Context, key string, fresh func() *Record) (*Entry, error) {
+	rec, etag, err := s.load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		rec = fresh()
+	}
+	return &Entry{Record: rec, etag: etag, store: s}, nil
+}
+
+func (s *Store) load(ctx context.Context, key string) (*Record, string, error) {
+	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	if err != nil {
+		var nsk *types.NoSuchKey
+		if errors.As(err, &nsk) || httpStatus(err) == http.StatusNotFound {
+			return nil, "", nil
+		}
+		return nil, "", fmt.Errorf("read journal %s: %w", s.Location(key), err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("read journal %s: %w", s.Location(key), err)
+	}
+	rec, err := Decode(body)
+	if err != nil {
+		return nil, "", fmt.Errorf("read journal %s: %w", s.Location(key), err)
+	}
+	return rec, aws.ToString(out.ETag), nil
+}
+
+// maxConflicts bounds how often Save re-reads a record another writer
+// changed under it before giving up (the caller's retry takes over).
+const maxConflicts = 5
+
+// ErrConflict means other writers kept changing the record.
+var ErrConflict = errors.New("journal record changed concurrently")
+
+// Save writes the record only if nobody else wrote it since it was read
+// (If-Match, or If-None-Match for a new record). When someone did (a
+// duplicate of the request processed concurrently), it re-reads their
+// version, merges it into ours (Record.Merge) and tries again, so neither
+// writer's outcomes are lost.
+func (e *Entry) Save(ctx context.Context) error {
+	s := e.store
+	for range maxConflicts {
+		body, err := json.MarshalIndent(e.Record, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode journal: %w", err)
+		}
+		in := &s3.PutObjectInput{
+			Bucket:      aws.String(s.Bucket),
+			Key:         aws.String(e.Record.Key),
+			Body:        bytes.NewReader(body),
+			ContentType: aws.String("application/json"),
+		}
+		if s.SSEKMSKeyID != "" {
+			in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
+			in.SSEKMSKeyId = aws.String(s.SSEKMSKeyID)
+		}
+		if e.etag == "" {
+			in.IfNoneMatch = aws.String("*")
+		} else {
+			in.IfMatch = aws.String(e.etag)
+		}
+		out, err := s.S3.PutObject(ctx, in)
+		if err == nil {
+			e.etag = aws.ToString(out.ETag)
+			return nil
+		}
+		if !isConflict(err) {
+			return fmt.Errorf("write journal %s: %w", s.Location(e.Record.Key), err)
+		}
+		theirs, etag, lerr := s.load(ctx, e.Record.Key)
+		if lerr != nil {
+			return lerr
+		}
+		e.Record.Merge(theirs)
+		e.etag = etag
+	}
+	return fmt.Errorf("write journal %s: %w", s.Location(e.Record.Key), ErrConflict)
+}
+
+// isConflict reports a failed precondition: 412, or 409 when S3 saw a
+// concurrent conditional write to the same key.
+func isConflict(err error) bool {
+	switch httpStatus(err) {
+	case http.StatusPreconditionFailed, http.StatusConflict:
+		return true
+	}
+	return false
+}
+
+func httpStatus(err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// Decode reads a record and checks that it is one.
+func Decode(b []byte) (*Record, error) {
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("not an offboarding record: %w", err)
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("offboarding record version %d, this build reads %d", r.Version, Version)
+	}
+	if r.Email == "" {
+		return nil, errors.New("not an offboarding record: no email")
+	}
+	return &r, nil
+}
+
+// Read loads a record from a file path or an s3://bucket/key URL; client
+// may be nil for files.
+func Read(ctx context.Context, client *s3.Client, location string) (*Record, error) {
+	rest, isS3 := strings.CutPrefix(location, "s3://")
+	if !isS3 {
+		b, err := os.ReadFile(location)
+		if err != nil {
+			return nil, fmt.Errorf("read record: %w", err)
+		}
+		rec, err := Decode(b)
+		if err != nil {
+			return nil, fmt.Errorf("read record %s: %w", location, err)
+		}
+		return rec, nil
+	}
+	bucket, key, ok := strings.Cut(rest, "/")
+	if !ok || bucket == "" || key == "" {
+		return nil, fmt.Errorf("read record: %q is not s3://bucket/key", location)
+	}
+	if client == nil {
+		return nil, errors.New("read record: no S3 client")
+	}
+	rec, _, err := (&Store{S3: client, Bucket: bucket}).load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, fmt.Errorf("read record: %s does not exist", location)
+	}
+	return rec, nil
+}

@@ -2,9 +2,14 @@
 // CLI share, and builds service clients from it.
 //
 // Endpoints come from the SDK's standard variables (AWS_ENDPOINT_URL,
-// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SECRETS_MANAGER, ...), so the same
-// binary talks to AWS in Lambda and to loopback emulators in tests, the demo
-// and the end-to-end suite, with no code path of its own for either.
+// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SQS,
+// AWS_ENDPOINT_URL_EVENTBRIDGE), so the same binary talks to AWS in Lambda
+// and to loopback emulators in tests, the demo and the end-to-end suite.
+//
+// The variables are read through a config.Lookup rather than only from the
+// process environment, so that in-process callers (the demo, tests) can
+// point one function at its own emulators without touching os.Environ. In
+// Lambda the lookup is the process environment and nothing changes.
 package awsconfig
 
 import (
@@ -13,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awscfg "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -30,32 +36,67 @@ type Clients struct {
 	EventBridge    *eventbridge.Client
 }
 
-// Load reads the default AWS configuration and builds every client. S3 uses
-// path-style addressing when an endpoint override is set, since local S3
-// servers are not reachable as bucket.host subdomains.
+// Load reads the AWS configuration and builds every client.
 func Load(ctx context.Context, env config.Lookup) (*Clients, error) {
-	opts := []func(*awscfg.LoadOptions) error{}
-	if _, ok := env("AWS_REGION"); !ok {
-		if _, ok := env("AWS_DEFAULT_REGION"); !ok {
-			// Local runs against emulators need some region to sign with.
-			opts = append(opts, awscfg.WithRegion("us-east-1"))
-		}
+	get := func(name string) string {
+		v, _ := env(name)
+		return v
+	}
+	var opts []func(*awscfg.LoadOptions) error
+	switch region := firstOf(get("AWS_REGION"), get("AWS_DEFAULT_REGION")); region {
+	case "":
+		// Local runs against emulators need some region to sign with.
+		opts = append(opts, awscfg.WithRegion("us-east-1"))
+	default:
+		opts = append(opts, awscfg.WithRegion(region))
+	}
+	if id, secret := get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+		opts = append(opts, awscfg.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(id, secret, get("AWS_SESSION_TOKEN"))))
 	}
 	cfg, err := awscfg.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load aws config: %w", err)
 	}
-	pathStyle := hasEnv(env, "AWS_ENDPOINT_URL_S3") || hasEnv(env, "AWS_ENDPOINT_URL")
+	endpoint := func(service string) *string {
+		if v := firstOf(get("AWS_ENDPOINT_URL_"+service), get("AWS_ENDPOINT_URL")); v != "" {
+			return aws.String(v)
+		}
+		return nil
+	}
+	s3Endpoint := endpoint("S3")
 	return &Clients{
-		Config:         cfg,
-		S3:             s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }),
-		SecretsManager: secretsmanager.NewFromConfig(cfg),
-		SQS:            sqs.NewFromConfig(cfg),
-		EventBridge:    eventbridge.NewFromConfig(cfg),
+		Config: cfg,
+		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if s3Endpoint != nil {
+				o.BaseEndpoint = s3Endpoint
+				// Local S3 servers are not reachable as bucket.host subdomains.
+				o.UsePathStyle = true
+			}
+		}),
+		SecretsManager: secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+			if e := endpoint("SECRETS_MANAGER"); e != nil {
+				o.BaseEndpoint = e
+			}
+		}),
+		SQS: sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+			if e := endpoint("SQS"); e != nil {
+				o.BaseEndpoint = e
+			}
+		}),
+		EventBridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
+			if e := endpoint("EVENTBRIDGE"); e != nil {
+				o.BaseEndpoint = e
+			}
+		}),
 	}, nil
 }
 
-func hasEnv(env config.Lookup, name string) bool {
-	v, ok := env(name)
-	return ok && v != ""
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -1,0 +1,70 @@
+package emulator
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+// Request is one request as the emulator saw it. It holds no key material:
+// KeyID is the id of the admin key that authenticated, not its value.
+type Request struct {
+	Time     time.Time // emulator clock
+	Method   string
+	Path     string // as received, with /v1
+	Query    string // raw query string
+	Status   int    // 0 when the connection was dropped
+	Mutating bool   // any method but GET and HEAD
+	Fault    string // "" or "429", "500", "503", "reset", or a rule's status
+	// Committed marks an after-commit fault whose request was applied.
+	Committed bool
+	KeyID     string
+}
+
+type requestLog struct {
+	mu   sync.Mutex
+	reqs []Request
+}
+
+func (l *requestLog) add(r Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reqs = append(l.reqs, r)
+}
+
+// Requests returns every request since New or ResetRequests, in arrival order.
+func (e *Emulator) Requests() []Request {
+	e.log.mu.Lock()
+	defer e.log.mu.Unlock()
+	return append([]Request(nil), e.log.reqs...)
+}
+
+// ResetRequests empties the request log.
+func (e *Emulator) ResetRequests() {
+	e.log.mu.Lock()
+	defer e.log.mu.Unlock()
+	e.log.reqs = nil
+}
+
+// MutatingRequests returns the POST and DELETE requests received, faulted or not.
+func (e *Emulator) MutatingRequests() []Request {
+	var out []Request
+	for _, r := range e.Requests() {
+		if r.Mutating {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// CountRequests counts requests by method ("" for any) and path pattern
+// (as Rule.PathPattern: path.Match below /v1, "" for any).
+func (e *Emulator) CountRequests(method, pathPattern string) int {
+	n := 0
+	for _, r := range e.Requests() {
+		if (method == "" || strings.EqualFold(method, r.Method)) && matchPath(pathPattern, strings.TrimPrefix(r.Path, "/v1")) {
+			n++
+		}
+	}
+	return n
+}

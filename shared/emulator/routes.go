@@ -1,0 +1,113 @@
+package emulator
+
+import (
+	"net/http"
+	"strings"
+)
+
+type handler func(c *call) (any, *apiError)
+
+type route struct {
+	method  string
+	pattern []string // literal segments, "*" for an id
+	h       handler
+	write   bool
+}
+
+// routes are the operations under /v1/organization/. Paths and methods are
+// the spec's; updates are POST on the item URL.
+var routes = func() []route {
+	r := func(method, pattern string, h handler) route {
+		return route{method: method, pattern: strings.Split(pattern, "/"), h: h, write: method != http.MethodGet}
+	}
+	get, post, del := http.MethodGet, http.MethodPost, http.MethodDelete
+	return []route{
+		r(get, "users", listUsers),
+		r(get, "users/*", getUser),
+		r(post, "users/*", updateUser),
+		r(del, "users/*", deleteUser),
+
+		r(get, "invites", listInvites),
+		r(post, "invites", createInvite),
+		r(get, "invites/*", getInvite),
+		r(del, "invites/*", deleteInvite),
+
+		r(get, "projects", listProjects),
+		r(post, "projects", createProject),
+		r(get, "projects/*", getProject),
+		r(post, "projects/*", updateProject),
+		r(post, "projects/*/archive", archiveProject),
+
+		r(get, "projects/*/users", listProjectUsers),
+		r(post, "projects/*/users", addProjectUser),
+		r(get, "projects/*/users/*", getProjectUser),
+		r(post, "projects/*/users/*", updateProjectUser),
+		r(del, "projects/*/users/*", deleteProjectUser),
+
+		r(get, "projects/*/service_accounts", listServiceAccounts),
+		r(post, "projects/*/service_accounts", createServiceAccount),
+		r(get, "projects/*/service_accounts/*", getServiceAccount),
+		r(post, "projects/*/service_accounts/*", updateServiceAccount),
+		r(del, "projects/*/service_accounts/*", deleteServiceAccount),
+		r(post, "projects/*/service_accounts/*/api_keys", createServiceAccountKey),
+
+		r(get, "projects/*/api_keys", listProjectKeys),
+		r(get, "projects/*/api_keys/*", getProjectKey),
+		r(del, "projects/*/api_keys/*", deleteProjectKey),
+
+		r(get, "projects/*/rate_limits", listRateLimits),
+		r(post, "projects/*/rate_limits/*", updateRateLimit),
+
+		r(get, "projects/*/model_permissions", getModelPerms),
+		r(post, "projects/*/model_permissions", setModelPerms),
+		r(del, "projects/*/model_permissions", deleteModelPerms),
+
+		r(get, "projects/*/data_retention", getProjectRetention),
+		r(post, "projects/*/data_retention", setProjectRetention),
+		r(get, "data_retention", getOrgRetention),
+		r(post, "data_retention", setOrgRetention),
+
+		r(get, "projects/*/spend_alerts", listProjectAlerts),
+		r(post, "projects/*/spend_alerts", createProjectAlert),
+		r(get, "projects/*/spend_alerts/*", getProjectAlert),
+		r(post, "projects/*/spend_alerts/*", updateProjectAlert),
+		r(del, "projects/*/spend_alerts/*", deleteProjectAlert),
+		r(get, "spend_alerts", listOrgAlerts),
+		r(post, "spend_alerts", createOrgAlert),
+		r(get, "spend_alerts/*", getOrgAlert),
+		r(post, "spend_alerts/*", updateOrgAlert),
+		r(del, "spend_alerts/*", deleteOrgAlert),
+
+		r(get, "admin_api_keys", listAdminKeys),
+		r(post, "admin_api_keys", createAdminKey),
+		r(get, "admin_api_keys/*", getAdminKey),
+		r(del, "admin_api_keys/*", deleteAdminKey),
+
+		r(get, "audit_logs", listAuditLogs),
+	}
+}()
+
+func match(method string, segs []string) (route, []string, bool) {
+	for _, rt := range routes {
+		if rt.method != method || len(rt.pattern) != len(segs) {
+			continue
+		}
+		var params []string
+		ok := true
+		for i, p := range rt.pattern {
+			switch {
+			case p == "*" && segs[i] != "":
+				params = append(params, segs[i])
+			case p != segs[i]:
+				ok = false
+			}
+			if !ok {
+				break
+			}
+		}
+		if ok {
+			return rt, params, true
+		}
+	}
+	return route{}, nil, false
+}

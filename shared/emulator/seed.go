@@ -1,0 +1,465 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/orgwarden/orgwarden/shared/emulator/internal/auditlog"
+)
+
+// Seed describes generated organization data. The same Seed (Value
+// included) gives the same ids, names, key values and events; timestamps
+// are relative to the emulator's clock at New.
+type Seed struct {
+	Value uint64 // generator seed
+
+	Users  int // organization users, owners included (at least 1)
+	Owners int // of Users, organization owners (at least 1)
+
+	Projects         int // including the default project (at least 1)
+	ArchivedProjects int // of Projects, archived (never the default project)
+
+	MembersPerProject         int // users picked into each project (one of them project owner)
+	ServiceAccountsPerProject int
+	// KeysPerProject is the number of project API keys in each project: a mix
+	// of service-account keys and user keys, some of users who left the
+	// project or the organization, with ages and last use from fresh to
+	// never used and stale.
+	KeysPerProject int
+	Invites        int // pending, expired and accepted, of varied ages
+	AdminKeys      int // extra admin keys (stale, never used), besides Options.AdminKeys
+
+	AuditEvents int           // spread over AuditSpan before now
+	AuditSpan   time.Duration // default 28 days
+
+	// WideUserProjects makes WideUserEmail a member, with one key, of this
+	// many projects (the first ones, default project included), for
+	// benchmarks of offboarding someone who is everywhere.
+	WideUserProjects int
+}
+
+// WideUserEmail is the user Seed.WideUserProjects spreads over projects.
+const WideUserEmail = "wide.user@example.com"
+
+// SmallSeed is the demo organization: tens of users (2 owners), a handful
+// of projects, keys of every age, invites in every state, a few thousand
+// audit events over four weeks.
+func SmallSeed(value uint64) Seed {
+	return Seed{Value: value, Users: 40, Owners: 2, Projects: 6, ArchivedProjects: 1, MembersPerProject: 8,
+		ServiceAccountsPerProject: 2, KeysPerProject: 8, Invites: 14, AdminKeys: 2, AuditEvents: 3000,
+		AuditSpan: 28 * 24 * time.Hour}
+}
+
+// LargeSeed is the benchmark organization: 10,000 users, 500 projects with
+// 20 keys each, 1,000,000 audit events.
+func LargeSeed(value uint64) Seed {
+	return Seed{Value: value, Users: 10000, Owners: 5, Projects: 500, ArchivedProjects: 20, MembersPerProject: 20,
+		ServiceAccountsPerProject: 2, KeysPerProject: 20, Invites: 500, AdminKeys: 3, AuditEvents: 1_000_000,
+		AuditSpan: 90 * 24 * time.Hour}
+}
+
+const day = int64(24 * 60 * 60)
+
+type seeder struct {
+	e   *Emulator
+	s   Seed
+	rng *rand.Rand
+	ids *idSource
+	now int64
+
+	users    []*user
+	projects []*project
+	departed []*user // left the organization; their keys stay behind
+	keyIDs   []string
+	saIDs    []string
+}
+
+func (e *Emulator) seed(s Seed) error {
+	if s.Users < 1 || s.Owners < 1 || s.Owners > s.Users {
+		return errors.New("need at least one user and 1..Users owners")
+	}
+	if s.Projects < 1 || s.ArchivedProjects >= s.Projects {
+		return errors.New("need at least one project and fewer archived projects than projects")
+	}
+	if s.WideUserProjects > s.Projects {
+		return fmt.Errorf("WideUserProjects %d exceeds Projects %d", s.WideUserProjects, s.Projects)
+	}
+	if s.AuditSpan <= 0 {
+		s.AuditSpan = 28 * 24 * time.Hour
+	}
+	sd := &seeder{e: e, s: s, rng: rand.New(rand.NewPCG(s.Value, s.Value^0xC0FFEE)), ids: newIDSource(s.Value ^ 0x5EED), now: e.now()}
+	sd.addUsers()
+	sd.addProjects()
+	sd.members()
+	sd.serviceAccounts()
+	sd.keys()
+	sd.wideUser()
+	sd.invites()
+	sd.adminKeys()
+	return sd.events()
+}
+
+func (sd *seeder) ago(minDays, maxDays int) int64 {
+	return sd.now - int64(minDays)*day - sd.rng.Int64N(int64(maxDays-minDays+1)*day)
+}
+
+var (
+	firstNames = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
+		"niaj", "olivia", "peggy", "rupert", "sybil", "trent", "uma", "victor", "wendy", "xavier", "yasmin", "zoe", "amir",
+		"bianca", "chen", "dmitri", "elena", "farah", "goran", "hana", "ines", "jonas", "keiko", "luis", "mei", "nora", "omar"}
+	lastNames = []string{"nguyen", "smith", "garcia", "kim", "mueller", "rossi", "tanaka", "okafor", "silva", "novak",
+		"dubois", "jensen", "kowalski", "haddad", "ivanova", "lopez", "patel", "obrien", "schmidt", "yilmaz"}
+	projectNames = []string{"Customer Support Bot", "Search Ranking", "Marketing Copy", "Data Platform", "Fraud Detection",
+		"Internal Tools", "Sales Assistant", "Docs QA", "Mobile App", "Research Sandbox", "Billing", "Recommendations"}
+	saNames  = []string{"ci-deployer", "billing-app", "etl-nightly", "support-bot", "eval-runner", "webhook-relay"}
+	keyNames = []string{"dev laptop", "notebook", "prod backend", "staging", "ci", "local testing", "eval script", "demo"}
+)
+
+func (sd *seeder) person(i int) (name, email string) {
+	f, l := firstNames[i%len(firstNames)], lastNames[(i/len(firstNames))%len(lastNames)]
+	name = strings.ToUpper(f[:1]) + f[1:] + " " + strings.ToUpper(l[:1]) + l[1:]
+	email = f + "." + l
+	if n := i / (len(firstNames) * len(lastNames)); n > 0 {
+		email += fmt.Sprint(n)
+	}
+	return name, email + "@example.com"
+}
+
+func (sd *seeder) addUsers() {
+	for i := range sd.s.Users {
+		name, email := sd.person(i)
+		role := "reader"
+		if i < sd.s.Owners {
+			role = "owner"
+		}
+		u := &user{id: sd.ids.userID(), name: name, email: email, role: role, addedAt: sd.ago(30, 720)}
+		sd.users = append(sd.users, sd.e.putUser(u))
+	}
+	// People who left: their keys outlive them (what offboarding must catch).
+	for i := range max(2, sd.s.Users/20) {
+		name, email := sd.person(sd.s.Users + i)
+		sd.departed = append(sd.departed, &user{id: sd.ids.userID(), name: name, email: email, role: "reader", addedAt: sd.ago(200, 900)})
+	}
+}
+
+func (sd *seeder) addProjects() {
+	e := sd.e
+	for i := range sd.s.Projects {
+		name := "Default project"
+		if i > 0 {
+			name = projectNames[(i-1)%len(projectNames)]
+			if n := (i - 1) / len(projectNames); n > 0 {
+				name += fmt.Sprintf(" %d", n+1)
+			}
+		}
+		p := newProject(sd.ids.projectID(), name, sd.ago(60, 700))
+		if i == 0 {
+			p.isDefault, p.createdAt = true, sd.now-800*day
+			e.defaultProj = p.id
+		}
+		if i >= sd.s.Projects-sd.s.ArchivedProjects {
+			p.archivedAt = p.createdAt + sd.rng.Int64N(sd.now-p.createdAt)
+		}
+		e.putProject(p)
+		e.seedRateLimits(p)
+		sd.projects = append(sd.projects, p)
+	}
+}
+
+// pick returns n distinct random indexes below total.
+func (sd *seeder) pick(n, total int) []int {
+	n = min(n, total)
+	seen := make(map[int]bool, n)
+	out := make([]int, 0, n)
+	for len(out) < n {
+		i := sd.rng.IntN(total)
+		if !seen[i] {
+			seen[i] = true
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (sd *seeder) members() {
+	for pi, p := range sd.projects {
+		if pi == 0 {
+			for _, u := range sd.users[:sd.s.Owners] {
+				sd.e.putProjectUser(p, &projectUser{userID: u.id, role: "owner", addedAt: max(u.addedAt, p.createdAt)})
+			}
+		}
+		for j, ui := range sd.pick(sd.s.MembersPerProject, len(sd.users)) {
+			u := sd.users[ui]
+			if _, dup := p.users.get(u.id); dup {
+				continue
+			}
+			role := "member"
+			if j == 0 {
+				role = "owner"
+			}
+			sd.e.putProjectUser(p, &projectUser{userID: u.id, role: role, addedAt: max(u.addedAt, p.createdAt) + sd.rng.Int64N(30*day)})
+		}
+	}
+}
+
+func (sd *seeder) serviceAccounts() {
+	for _, p := range sd.projects {
+		for j := range sd.s.ServiceAccountsPerProject {
+			role := "member"
+			if j == 1 {
+				role = "owner"
+			}
+			sa := &serviceAccount{id: sd.ids.saID(), name: saNames[(j+sd.rng.IntN(len(saNames)))%len(saNames)], role: role,
+				createdAt: p.createdAt + sd.rng.Int64N(max(1, sd.now-p.createdAt))}
+			p.sas.add(sd.e.nextSeq(), sa.id, sa)
+			sd.saIDs = append(sd.saIDs, sa.id)
+		}
+	}
+}
+
+// lastUse spreads keys over never used (20%), stale (30%: last use 91+ days
+// ago) and in use (50%: last week).
+func (sd *seeder) lastUse(created int64) int64 {
+	switch r := sd.rng.IntN(10); {
+	case r < 2:
+		return 0
+	case r < 5:
+		if created < sd.now-92*day {
+			return created + sd.rng.Int64N(sd.now-91*day-created)
+		}
+		return 0
+	default:
+		return max(created, sd.now-7*day) + sd.rng.Int64N(7*day)
+	}
+}
+
+func (sd *seeder) keys() {
+	for _, p := range sd.projects {
+		members := p.users.values()
+		sas := p.sas.values()
+		for j := range sd.s.KeysPerProject {
+			created := sd.ago(1, 400)
+			k := &projectKey{id: sd.ids.keyID(), name: keyNames[(j+sd.rng.IntN(len(keyNames)))%len(keyNames)], createdAt: created, lastUsedAt: sd.lastUse(created)}
+			kind := credProject
+			r := sd.rng.IntN(20)
+			switch {
+			case r < 5 && len(sas) > 0:
+				sa := sas[sd.rng.IntN(len(sas))]
+				k.secret = sd.ids.secret(saKeyPrefix)
+				k.ownerType, k.ownerID, k.ownerName, k.ownerCreatedAt, k.ownerRole = ownerServiceAccount, sa.id, sa.name, sa.createdAt, sa.role
+				kind = credServiceAccount
+			case r < 7:
+				// Someone who has left the organization.
+				u := sd.departed[sd.rng.IntN(len(sd.departed))]
+				sd.userKey(k, u, "member")
+			case r < 9:
+				// Any organization user: most are not (or no longer) in this project.
+				sd.userKey(k, sd.users[sd.rng.IntN(len(sd.users))], "member")
+			default:
+				if len(members) == 0 {
+					sd.userKey(k, sd.users[0], "owner")
+					break
+				}
+				pu := members[sd.rng.IntN(len(members))]
+				u, _ := sd.e.users.get(pu.userID)
+				sd.userKey(k, u, pu.role)
+			}
+			sd.e.putProjectKey(p, k, kind)
+			sd.keyIDs = append(sd.keyIDs, k.id)
+		}
+	}
+}
+
+func (sd *seeder) userKey(k *projectKey, u *user, role string) {
+	k.secret = sd.ids.secret(projectKeyPrefix)
+	k.ownerType, k.ownerID, k.ownerName, k.ownerEmail, k.ownerCreatedAt, k.ownerRole = ownerUser, u.id, u.name, u.email, u.addedAt, role
+}
+
+func (sd *seeder) wideUser() {
+	if sd.s.WideUserProjects == 0 {
+		return
+	}
+	u := sd.e.putUser(&user{id: sd.ids.userID(), name: "Wide User", email: WideUserEmail, role: "reader", addedAt: sd.ago(300, 400)})
+	sd.users = append(sd.users, u)
+	for _, p := range sd.projects[:sd.s.WideUserProjects] {
+		sd.e.putProjectUser(p, &projectUser{userID: u.id, role: "member", addedAt: max(u.addedAt, p.createdAt)})
+		created := sd.ago(1, 200)
+		k := &projectKey{id: sd.ids.keyID(), name: "wide user key", createdAt: created, lastUsedAt: sd.lastUse(created)}
+		sd.userKey(k, u, "member")
+		sd.e.putProjectKey(p, k, credProject)
+		sd.keyIDs = append(sd.keyIDs, k.id)
+	}
+}
+
+// invites: 40% pending (0..ttl old, so some are past a 14-day cleanup age),
+// 30% expired, 30% accepted (by users who are now members).
+func (sd *seeder) invites() {
+	e := sd.e
+	ttlDays := int(e.inviteTTL / (24 * time.Hour))
+	for i := range sd.s.Invites {
+		in := &invite{id: sd.ids.inviteID(), role: "reader", projects: []InviteProject{{ID: e.defaultProj, Role: "member"}}}
+		if sd.rng.IntN(8) == 0 {
+			in.role = "owner"
+		}
+		switch r := sd.rng.IntN(10); {
+		case r < 4:
+			in.email = fmt.Sprintf("candidate%d@example.org", i)
+			in.createdAt = sd.ago(0, max(0, ttlDays-1))
+		case r < 7:
+			in.email = fmt.Sprintf("no-reply%d@example.net", i)
+			in.createdAt = sd.ago(ttlDays+1, ttlDays+90)
+		default:
+			u := sd.users[(sd.s.Owners+sd.rng.IntN(max(1, len(sd.users)-sd.s.Owners)))%len(sd.users)]
+			in.email, in.role = u.email, u.role
+			in.createdAt = u.addedAt - day
+			in.acceptedAt = u.addedAt
+		}
+		in.expiresAt = in.createdAt + int64(e.inviteTTL/time.Second)
+		e.invites.add(e.nextSeq(), in.id, in)
+	}
+}
+
+func (sd *seeder) adminKeys() {
+	owner := sd.e.firstOwner()
+	for i := range sd.s.AdminKeys {
+		created := sd.ago(30, 400)
+		k := sd.e.addAdminKey(fmt.Sprintf("legacy admin key %d", i+1), sd.ids.secret(adminKeyPrefix), created, 0, owner)
+		if i%2 == 0 {
+			k.lastUsedAt.Store(created + sd.rng.Int64N(max(1, sd.now-100*day-created)))
+		}
+	}
+}
+
+// eventKinds is the mix of seeded audit events, by weight.
+var eventKinds = []struct {
+	typ    string
+	weight int
+}{
+	{"login.succeeded", 30}, {"login.failed", 3}, {"logout.succeeded", 5},
+	{"api_key.created", 8}, {"api_key.updated", 1}, {"api_key.deleted", 4},
+	{"user.added", 5}, {"user.updated", 3}, {"user.deleted", 1},
+	{"invite.sent", 5}, {"invite.accepted", 3}, {"invite.deleted", 2},
+	{"project.created", 1}, {"project.updated", 2}, {"project.archived", 1},
+	{"service_account.created", 3}, {"service_account.updated", 1}, {"service_account.deleted", 1},
+	{"rate_limit.updated", 3}, {"organization.updated", 1}, {"role.assignment.created", 1},
+	{"tenant.user.added", 1}, {"role.bound_to_resource", 1},
+}
+
+func (sd *seeder) events() error {
+	n := sd.s.AuditEvents
+	if n == 0 {
+		return nil
+	}
+	total := 0
+	for _, k := range eventKinds {
+		total += k.weight
+	}
+	table := make([]string, 0, total)
+	for _, k := range eventKinds {
+		for range k.weight {
+			table = append(table, k.typ)
+		}
+	}
+	span := int64(sd.s.AuditSpan / time.Second)
+	at := sd.now - span
+	step := max(1, 2*span/int64(n))
+	sd.e.audit.Grow(n)
+	ips := []string{"198.51.100.7", "203.0.113.24", "192.0.2.55", "198.51.100.200"}
+	agents := []string{"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0"}
+	adminKeys := sd.e.adminKeys.values()
+	for i := range n {
+		at = min(sd.now, at+sd.rng.Int64N(step+1))
+		typ := table[sd.rng.IntN(len(table))]
+		u := sd.users[sd.rng.IntN(len(sd.users))]
+		var actor *auditlog.Actor
+		switch r := sd.rng.IntN(20); {
+		case r < 12 || strings.HasPrefix(typ, "log"):
+			actor = &auditlog.Actor{Type: "session", UserID: u.id, UserEmail: u.email, IPAddress: ips[int(hash(u.id))%len(ips)],
+				UserAgent: agents[int(hash(u.id))%len(agents)]}
+		case r < 19 && len(adminKeys) > 0:
+			k := adminKeys[sd.rng.IntN(len(adminKeys))]
+			actor = &auditlog.Actor{Type: "api_key", APIKeyID: k.id, APIKeyType: "user", UserID: k.owner.id, UserEmail: k.owner.email}
+		default:
+			sa := sd.saIDs[sd.rng.IntN(max(1, len(sd.saIDs)))%max(1, len(sd.saIDs))]
+			actor = &auditlog.Actor{Type: "api_key", APIKeyID: "key_" + sa[len(sa)-8:], APIKeyType: "service_account", ServiceAccountID: sa}
+		}
+		p := sd.projects[sd.rng.IntN(len(sd.projects))]
+		ev := auditlog.Event{EffectiveAt: at, Type: typ, Actor: actor, Project: &auditlog.Project{ID: p.id, Name: p.name}}
+		sd.detail(&ev, i, u, p)
+		if _, err := sd.e.audit.Append(ev); err != nil {
+			return fmt.Errorf("seed audit events: %w", err)
+		}
+	}
+	return nil
+}
+
+// detail fills the resource and payload for a seeded event type.
+func (sd *seeder) detail(ev *auditlog.Event, i int, u *user, p *project) {
+	key := func() string {
+		if len(sd.keyIDs) == 0 || sd.rng.IntN(3) == 0 {
+			return fmt.Sprintf("key_hist%06d", sd.rng.IntN(5000))
+		}
+		return sd.keyIDs[sd.rng.IntN(len(sd.keyIDs))]
+	}
+	switch ev.Type {
+	case "login.failed":
+		ev.Detail = members("error_code", "invalid_credentials", "error_message", "Wrong email or password.")
+	case "api_key.created":
+		ev.ResourceID, ev.Detail = key(), members("data", obj{"scopes", []string{"/v1/*"}})
+	case "api_key.updated":
+		ev.ResourceID, ev.Detail = key(), members("changes_requested", obj{"scopes", []string{"api.model.read"}})
+	case "api_key.deleted":
+		ev.ResourceID = key()
+	case "user.added":
+		ev.ResourceID, ev.Detail = u.id, members("data", obj{"role", "member"})
+	case "user.updated":
+		ev.ResourceID, ev.Detail = u.id, members("changes_requested", obj{"role", []string{"owner", "reader"}[sd.rng.IntN(2)]})
+	case "user.deleted":
+		ev.ResourceID = sd.departed[sd.rng.IntN(len(sd.departed))].id
+	case "invite.sent":
+		ev.ResourceID, ev.Detail = fmt.Sprintf("invite-hist%05d", i%20000), members("data", obj{"email", u.email, "role", "reader"})
+	case "invite.accepted", "invite.deleted":
+		ev.ResourceID = fmt.Sprintf("invite-hist%05d", sd.rng.IntN(20000))
+	case "project.created":
+		ev.ResourceID, ev.Detail = p.id, members("data", obj{"name", p.name, "title", p.name})
+	case "project.updated":
+		ev.ResourceID, ev.Detail = p.id, members("changes_requested", obj{"title", p.name})
+	case "project.archived":
+		ev.ResourceID = p.id
+	case "service_account.created":
+		ev.ResourceID, ev.Detail = sd.someSA(), members("data", obj{"role", "member"})
+	case "service_account.updated":
+		ev.ResourceID, ev.Detail = sd.someSA(), members("changes_requested", obj{"role", "owner"})
+	case "service_account.deleted":
+		ev.ResourceID = sd.someSA()
+	case "rate_limit.updated":
+		d := defaultRateLimits[sd.rng.IntN(len(defaultRateLimits))]
+		ev.ResourceID, ev.Detail = "rl-"+d.model, members("changes_requested", obj{"max_requests_per_1_minute", d.rpm / int64(1+sd.rng.IntN(4))})
+	case "organization.updated":
+		ev.ResourceID, ev.Detail = "org-seeded", members("changes_requested", obj{"name", "Example Org"})
+	case "role.assignment.created":
+		ev.ResourceID, ev.Detail = "role_asg_"+u.id[5:13], members("principal_id", u.id, "principal_type", "user", "resource_id", p.id, "resource_type", "api.project")
+	case "role.bound_to_resource":
+		ev.ResourceID, ev.Detail = "role_bind_"+p.id[5:13], members("role_id", "role_reader", "resource_id", p.id, "resource_type", "api.project", "enabled", true, "source", "role_toggle")
+	case "tenant.user.added":
+		ev.ResourceID = u.id
+	}
+}
+
+func (sd *seeder) someSA() string {
+	if len(sd.saIDs) == 0 {
+		return "svc_acct_hist"
+	}
+	return sd.saIDs[sd.rng.IntN(len(sd.saIDs))]
+}
+
+func hash(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}

@@ -101,7 +101,9 @@ func (l Layout) DigestPrefix() string { return l.join("_digests", "org_id="+l.Or
 func (l Layout) StateKey() string { return l.join("_state", "org_id="+l.OrgID, "checkpoint.json") }
 
 // DigestKey is generation gen's digest.
-func (l Layout) DigestKey(gen int64) string { return l.DigestPrefix() + fmt.Sprintf("g%010d.json", gen) }
+func (l Layout) DigestKey(gen int64) string {
+	return l.DigestPrefix() + fmt.Sprintf("g%010d.json", gen)
+}
 
 // DayPrefix is the partition of the UTC day holding unix second at.
 func (l Layout) DayPrefix(at int64) string {

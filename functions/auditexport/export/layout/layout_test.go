@@ -45,9 +45,9 @@ func TestParseDataKeyRoundTrip(t *testing.T) {
 func TestParseDataKeyRejects(t *testing.T) {
 	l := mustNew(t, "x", "o")
 	for _, key := range []string{
-		"x/org_id=o/year=2025/month=02/day=30/g0000000001-s000001-0001.jsonl.gz",  // no such day
-		"x/org_id=o/year=2025/month=13/day=01/g0000000001-s000001-0001.jsonl.gz",  // no such month
-		"x/org_id=o/year=2025/month=01/day=01/g0000000001-s000001-0001.jsonl",     // not gzip
+		"x/org_id=o/year=2025/month=02/day=30/g0000000001-s000001-0001.jsonl.gz", // no such day
+		"x/org_id=o/year=2025/month=13/day=01/g0000000001-s000001-0001.jsonl.gz", // no such month
+		"x/org_id=o/year=2025/month=01/day=01/g0000000001-s000001-0001.jsonl",    // not gzip
 		"x/org_id=o/year=2025/month=01/day=01/extra/g0000000001-s000001-0001.jsonl.gz",
 		"x/org_id=o/year=2025/month=01/day=01/evil.jsonl.gz",
 		"x/org_id=other/year=2025/month=01/day=01/g0000000001-s000001-0001.jsonl.gz",

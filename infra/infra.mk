@@ -1,0 +1,42 @@
+# infra/infra.mk: CDK targets (included by the top-level Makefile). See infra/README.md.
+#
+#   make synth                                  template in cdk.out/, offline, no AWS credentials
+#   make diff   INFRA_CONFIG=path/to/prod.json  compare with the deployed stack
+#   make deploy INFRA_CONFIG=path/to/prod.json  deploy with your AWS credentials
+#
+# The CLI is the locally pinned aws-cdk (package.json): the npm `latest` tag is a
+# 3.x CLI that cannot read this library's cloud assembly, and a bare `npx cdk`
+# fetches an unrelated package.
+
+CDK := ./node_modules/.bin/cdk
+INFRA_EXAMPLE_CONFIG := infra/config.example.json
+INFRA_CONFIG ?=
+# No telemetry, no notices, no upgrade check: synth must work without a network.
+CDK_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true
+CDK_FLAGS := --output cdk.out --no-notices --no-version-reporting
+
+.PHONY: synth diff deploy cdk-bootstrap infra-config-required
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+synth: build $(CDK) ## synthesize the stack into cdk.out/ (offline; INFRA_CONFIG=file, default the example)
+	AWS_EC2_METADATA_DISABLED=true $(CDK_ENV) $(CDK) synth $(CDK_FLAGS) --quiet --no-lookups \
+	  -c orgwarden.configFile=$(or $(INFRA_CONFIG),$(INFRA_EXAMPLE_CONFIG))
+	@ls cdk.out/*.template.json
+
+diff: build $(CDK) infra-config-required ## show what `make deploy` would change (needs AWS credentials)
+	$(CDK_ENV) $(CDK) diff $(CDK_FLAGS) -c orgwarden.configFile=$(INFRA_CONFIG)
+
+deploy: build $(CDK) infra-config-required ## deploy the stack with your AWS credentials (INFRA_CONFIG=file)
+	$(CDK_ENV) $(CDK) deploy $(CDK_FLAGS) --require-approval broadening -c orgwarden.configFile=$(INFRA_CONFIG)
+
+cdk-bootstrap: $(CDK) ## once per account and region before the first deploy (needs AWS credentials)
+	$(CDK_ENV) $(CDK) bootstrap --no-notices --no-version-reporting
+
+infra-config-required:
+	@if [ -z "$(INFRA_CONFIG)" ] || [ "$(INFRA_CONFIG)" = "$(INFRA_EXAMPLE_CONFIG)" ]; then \
+	  echo "set INFRA_CONFIG=<your configuration file> (see infra/README.md); $(INFRA_EXAMPLE_CONFIG) is for synth only" >&2; \
+	  exit 1; \
+	fi

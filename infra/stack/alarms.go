@@ -1,0 +1,144 @@
+package stack
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/orgwarden/orgwarden/infra/config"
+	"github.com/orgwarden/orgwarden/infra/fnenv"
+)
+
+// MetricsNamespace and the Function dimension are the functions' EMF contract
+// (docs/architecture.md, "Metrics").
+const (
+	MetricsNamespace = "Orgwarden"
+	FunctionDim      = "Function"
+)
+
+// alarms creates the encrypted alarm topic and the alarms: errors of every function,
+// DLQ depth, audit export lag, rotation failures and deletion caps hit.
+func (b *builder) alarms() {
+	s, cfg := b.stack, b.cfg
+	lower := strings.ToLower(cfg.StackName)
+
+	// CloudWatch cannot publish to a topic under the AWS-managed SNS key, hence a
+	// customer managed key whose policy lets CloudWatch use it for this account.
+	key := awskms.NewKey(s, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("orgwarden: encrypts the alarm topic"),
+		Alias:             jsii.String("alias/" + lower + "/alarms"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+		Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *s.Account()}},
+	}), nil)
+
+	topic := awssns.NewTopic(s, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		TopicName:   jsii.String(lower + "-alarms"),
+		DisplayName: jsii.String("orgwarden alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *s.Account()}},
+	}))
+	for _, email := range cfg.Alarms.Emails {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
+	}
+	b.alarmTopic = topic
+	action := awscloudwatchactions.NewSnsAction(topic)
+
+	add := func(id, name, description string, props *awscloudwatch.AlarmProps) {
+		props.AlarmName = jsii.String(lower + "-" + name)
+		props.AlarmDescription = jsii.String(description)
+		awscloudwatch.NewAlarm(s, jsii.String(id), props).AddAlarmAction(action)
+	}
+	fiveMinutes := awscdk.Duration_Minutes(jsii.Number(5))
+
+	for _, name := range fnenv.Functions {
+		add(constructIDs[name]+"ErrorsAlarm", name+"-errors", "orgwarden "+name+" failed (Lambda Errors)", &awscloudwatch.AlarmProps{
+			Metric: b.fns[name].fn.MetricErrors(&awscloudwatch.MetricOptions{
+				Period: fiveMinutes, Statistic: jsii.String("Sum"),
+			}),
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	}
+
+	dlqs := []struct {
+		id, name, description string
+		queue                 awssqs.Queue
+	}{
+		{"OffboardingDlqAlarm", "offboarding-dlq", "Offboarding messages reached the dead-letter queue: someone may still have access", b.offboardingDLQ},
+		{"ScheduleDlqAlarm", "schedule-dlq", "EventBridge Scheduler could not start a job; see the schedule dead-letter queue", b.scheduleDLQ},
+	}
+	for _, d := range dlqs {
+		add(d.id, d.name, d.description, &awscloudwatch.AlarmProps{
+			Metric: d.queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+				Period: fiveMinutes, Statistic: jsii.String("Maximum"),
+			}),
+			Threshold:          jsii.Number(0),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	}
+
+	lag, _ := config.ParseDuration(cfg.AuditExport.LagAlarmThreshold) // validated
+	// Missing data is breaching: an export that stopped running reports no lag at all.
+	add("AuditExportLagAlarm", "auditexport-lag", "The audit export is behind by more than "+cfg.AuditExport.LagAlarmThreshold+", or has stopped reporting", &awscloudwatch.AlarmProps{
+		Metric:             b.metric(fnenv.AuditExport, "ExportLagSeconds", "Maximum", awscdk.Duration_Hours(jsii.Number(1))),
+		Threshold:          jsii.Number(lag.Seconds()),
+		EvaluationPeriods:  jsii.Number(2),
+		DatapointsToAlarm:  jsii.Number(2),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+	})
+
+	counters := []struct {
+		id, name, function, metric, description string
+	}{
+		{"RotationFailuresAlarm", "keyrotation-rotation-failures", fnenv.KeyRotation, "RotationFailures", "A secret rotation step failed"},
+		{"KeySweepCapAlarm", "keyrotation-cap-exceeded", fnenv.KeyRotation, "CapExceeded", "The key sweep stopped: more deletions than maxDeletions"},
+		{"InviteCleanupCapAlarm", "invitecleanup-cap-exceeded", fnenv.InviteCleanup, "CapExceeded", "The invite cleanup stopped: more deletions than maxDeletions"},
+	}
+	for _, c := range counters {
+		add(c.id, c.name, c.description, &awscloudwatch.AlarmProps{
+			Metric:             b.metric(c.function, c.metric, "Sum", fiveMinutes),
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	}
+}
+
+// metric is one of the functions' EMF metrics.
+func (b *builder) metric(function, name, statistic string, period awscdk.Duration) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(MetricsNamespace),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{FunctionDim: jsii.String(function)},
+		Statistic:     jsii.String(statistic),
+		Period:        period,
+	})
+}

@@ -1,0 +1,191 @@
+package stack
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/orgwarden/orgwarden/infra/config"
+	"github.com/orgwarden/orgwarden/infra/fnenv"
+)
+
+// function is one Lambda function with the role and log group it alone uses.
+type function struct {
+	fn       awslambda.Function
+	role     awsiam.Role
+	logGroup awslogs.LogGroup
+}
+
+// constructIDs name each function's constructs (and so its CloudFormation logical ids).
+var constructIDs = map[string]string{
+	fnenv.KeyRotation:   "KeyRotation",
+	fnenv.InviteCleanup: "InviteCleanup",
+	fnenv.AuditExport:   "AuditExport",
+	fnenv.Offboarding:   "Offboarding",
+}
+
+var descriptions = map[string]string{
+	fnenv.KeyRotation:   "orgwarden: rotates the admin and service-account key secrets and sweeps stale API keys",
+	fnenv.InviteCleanup: "orgwarden: deletes pending invites older than the configured age",
+	fnenv.AuditExport:   "orgwarden: exports OpenAI audit logs to the audit bucket",
+	fnenv.Offboarding:   "orgwarden: removes departing people from the organization (SQS)",
+}
+
+// functionConfig returns the per-function settings of fn.
+func functionConfig(cfg config.Config, fn string) config.Function {
+	switch fn {
+	case fnenv.KeyRotation:
+		return cfg.KeyRotation.Function
+	case fnenv.InviteCleanup:
+		return cfg.InviteCleanup.Function
+	case fnenv.AuditExport:
+		return cfg.AuditExport.Function
+	default:
+		return cfg.Offboarding.Function
+	}
+}
+
+// functions creates the four functions and grants each one its own resources only.
+func (b *builder) functions(zips map[string]string) error {
+	managed := []string{*b.adminKey.Secret.SecretArn()}
+	for _, sa := range b.serviceAccounts {
+		managed = append(managed, *sa.Secret.SecretArn())
+	}
+	res := fnenv.Resources{
+		AdminKeySecretARN: *b.adminKey.Secret.SecretArn(),
+		SummaryBusName:    *b.summaryBus.EventBusName(),
+		AuditBucket:       *b.auditBucket.BucketName(),
+		AuditStateBucket:  *b.stateBucket.BucketName(),
+		AuditKMSKeyARN:    *b.auditKey.KeyArn(),
+		JournalBucket:     *b.stateBucket.BucketName(),
+		DLQURL:            *b.offboardingDLQ.QueueUrl(),
+		ManagedSecretARNs: managed,
+	}
+
+	b.fns = map[string]*function{}
+	for _, name := range fnenv.Functions {
+		env, err := fnenv.For(name, b.cfg, res)
+		if err != nil {
+			return fmt.Errorf("environment of %s: %w", name, err)
+		}
+		b.fns[name] = b.newFunction(name, env, zips[name])
+	}
+
+	// Every function publishes its run summary; none may publish anywhere else.
+	for _, name := range fnenv.Functions {
+		b.fns[name].role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("events:PutEvents"),
+			Resources: jsii.Strings(*b.summaryBus.EventBusArn()),
+		}))
+	}
+	// keyrotation reads the admin key through its rotation grant (rotation()).
+	for _, name := range []string{fnenv.InviteCleanup, fnenv.AuditExport, fnenv.Offboarding} {
+		b.fns[name].role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources: jsii.Strings(*b.adminKey.Secret.SecretArn()),
+		}))
+	}
+
+	// auditexport: objects and digests under PREFIX/ in the audit bucket (no delete,
+	// no bucket configuration), the checkpoint under PREFIX/_state/ in the state bucket.
+	export := b.fns[fnenv.AuditExport]
+	prefix := b.cfg.AuditExport.Prefix + "/"
+	for _, st := range b.objectStatements(b.auditBucket, b.auditKey, prefix, "s3:GetObject", "s3:PutObject") {
+		export.role.AddToPolicy(st)
+	}
+	for _, st := range b.objectStatements(b.stateBucket, b.stateKey, prefix+"_state/", "s3:GetObject", "s3:PutObject") {
+		export.role.AddToPolicy(st)
+	}
+
+	// offboarding: journals under the journal prefix, bad input straight to its DLQ.
+	// List on the prefix makes a missing journal a 404 rather than a 403.
+	off := b.fns[fnenv.Offboarding]
+	for _, st := range b.objectStatements(b.stateBucket, b.stateKey, b.cfg.Offboarding.JournalPrefix, "s3:GetObject", "s3:PutObject") {
+		off.role.AddToPolicy(st)
+	}
+	off.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sqs:SendMessage"),
+		Resources: jsii.Strings(*b.offboardingDLQ.QueueArn()),
+	}))
+	off.fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(b.offboardingQueue, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(float64(b.cfg.Offboarding.BatchSize)),
+		ReportBatchItemFailures: jsii.Bool(true),
+		MaxConcurrency:          jsii.Number(float64(b.cfg.Offboarding.MaxConcurrency)),
+	}))
+	return nil
+}
+
+// newFunction creates function name: arm64 on provided.al2023 running the bootstrap
+// from zip, with a role that may write to its own log group and nothing else yet.
+func (b *builder) newFunction(name string, env map[string]string, zip string) *function {
+	s, cfg := b.stack, b.cfg
+	id := constructIDs[name]
+	fc := functionConfig(cfg, name)
+	functionName := cfg.FunctionName(name)
+
+	logGroup := awslogs.NewLogGroup(s, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/aws/lambda/" + functionName),
+		Retention:     retention(cfg.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	// Own role rather than AWSLambdaBasicExecutionRole, whose log permissions span
+	// every log group in the account.
+	role := awsiam.NewRole(s, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("orgwarden " + name + " function"),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: jsii.Strings(*logGroup.LogGroupArn()),
+	}))
+
+	environment := map[string]*string{}
+	for _, k := range fnenv.Keys(env) {
+		environment[k] = jsii.String(env[k])
+	}
+	timeout, _ := config.ParseDuration(fc.Timeout) // validated
+	tracing := awslambda.Tracing_DISABLED
+	if cfg.Tracing {
+		tracing = awslambda.Tracing_ACTIVE
+	}
+	props := &awslambda.FunctionProps{
+		FunctionName: jsii.String(functionName),
+		Description:  jsii.String(descriptions[name]),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(zip), nil),
+		MemorySize:   jsii.Number(float64(fc.MemoryMB)),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
+		Environment:  &environment,
+		Role:         role,
+		LogGroup:     logGroup,
+		Tracing:      tracing,
+	}
+	if name == fnenv.AuditExport {
+		// One export at a time: runs share the checkpoint.
+		props.ReservedConcurrentExecutions = jsii.Number(1)
+	}
+	fn := awslambda.NewFunction(s, jsii.String(id), props)
+	return &function{fn: fn, role: role, logGroup: logGroup}
+}
+
+var retentionDays = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+func retention(days int) awslogs.RetentionDays {
+	return retentionDays[days] // validated against the same list
+}

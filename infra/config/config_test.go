@@ -120,6 +120,29 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
+func TestValidateAuditPrefix(t *testing.T) {
+	for prefix, ok := range map[string]bool{
+		"openai-audit-logs": true, "audit/openai.v1": true,
+		"": false, "/leading": false, "trailing/": false, "a//b": false,
+		"_hidden": false, "audit/_state": false, "org_id=x": false, "../up": false, "a/./b": false, "a b": false,
+	} {
+		c := validConfig()
+		c.AuditExport.Prefix = prefix
+		if got := !hasProblem(problemList(c.Validate()), "auditExport.prefix"); got != ok {
+			t.Errorf("prefix %q accepted = %v, want %v", prefix, got, ok)
+		}
+	}
+}
+
+// problemList is problemsOf for an error that may be nil.
+func problemList(err error) []string {
+	var cfgErr *Error
+	if errors.As(err, &cfgErr) {
+		return cfgErr.Problems
+	}
+	return nil
+}
+
 func TestValidateLifecycleOrdering(t *testing.T) {
 	c := validConfig()
 	c.AuditExport.Lifecycle = Lifecycle{InfrequentAccessDays: 30, GlacierInstantRetrievalDays: 45}

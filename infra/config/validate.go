@@ -28,11 +28,13 @@ func (p *problems) addf(field, format string, args ...any) {
 }
 
 var (
-	stackNamePattern   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,39}$`)
-	accountPattern     = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	orgIDPattern       = regexp.MustCompile(`^org-[A-Za-z0-9_-]{1,60}$`)
-	prefixPattern      = regexp.MustCompile(`^[A-Za-z0-9._=-]+(/[A-Za-z0-9._=-]+)*$`)
+	stackNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,39}$`)
+	accountPattern   = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	orgIDPattern     = regexp.MustCompile(`^org-[A-Za-z0-9_-]{1,60}$`)
+	// Key prefixes: no segment may look like a partition (=) or a hidden folder
+	// (leading _), which the export's layout and Athena treat specially.
+	prefixPattern      = regexp.MustCompile(`^[A-Za-z0-9-][A-Za-z0-9._-]*(/[A-Za-z0-9-][A-Za-z0-9._-]*)*$`)
 	glueNamePattern    = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
 	secretNamePattern  = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,400}$`)
 	secretIDPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -184,7 +186,7 @@ func (a AuditExport) validate(p *problems) {
 	a.Function.validate(p, "auditExport")
 	a.Schedule.validate(p, "auditExport.schedule")
 	if !prefixPattern.MatchString(a.Prefix) {
-		p.addf("auditExport.prefix", "%q must be slash-separated segments of letters, digits, '.', '_', '=' and '-' with no leading or trailing slash", a.Prefix)
+		p.addf("auditExport.prefix", "%q must be slash-separated segments of letters, digits, '.', '_' and '-', none starting with '_' or '.', with no leading or trailing slash", a.Prefix)
 	}
 	p.durationRange("auditExport.lookback", a.Lookback, 0, 7*24*time.Hour)
 	p.intRange("auditExport.sliceConcurrency", a.SliceConcurrency, 1, 64)

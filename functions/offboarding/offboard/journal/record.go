@@ -130,12 +130,19 @@ type Membership struct {
 	Step
 }
 
-// APIKey is a project API key the person owned. The secret is not
-// recorded: the API never returns it after creation.
+// Kinds of API key.
+const (
+	ProjectKey = "project" // a user-owned project API key
+	AdminKey   = "admin"   // an admin API key (only owners have them)
+)
+
+// APIKey is an API key the person owned. The secret is not recorded: the
+// API never returns it after creation.
 type APIKey struct {
 	ID         string `json:"id"`
+	Kind       string `json:"kind"`
 	Name       string `json:"name"`
-	ProjectID  string `json:"project_id"`
+	ProjectID  string `json:"project_id,omitempty"`
 	CreatedAt  int64  `json:"created_at,omitempty"`
 	LastUsedAt int64  `json:"last_used_at,omitempty"`
 	Step
@@ -263,7 +270,11 @@ func notRestorable(r *Record) []string {
 	var keys []string
 	for _, k := range r.APIKeys {
 		if k.Outcome == Removed {
-			keys = append(keys, k.Name+" ("+k.ID+", project "+k.ProjectID+")")
+			where := "project " + k.ProjectID
+			if k.Kind == AdminKey {
+				where = "admin key"
+			}
+			keys = append(keys, k.Name+" ("+k.ID+", "+where+")")
 		}
 	}
 	if len(keys) > 0 {
@@ -313,11 +324,23 @@ func (r *Record) Merge(other *Record) {
 		r.AddServiceAccount(sa)
 	}
 	for _, a := range other.Attempts {
-		if !slices.ContainsFunc(r.Attempts, func(x Attempt) bool { return x.RunID == a.RunID && x.MessageID == a.MessageID }) {
+		if r.Attempt(a) == nil {
 			r.Attempts = append(r.Attempts, a)
 		}
 	}
 	slices.SortStableFunc(r.Attempts, func(a, b Attempt) int { return a.StartedAt.Compare(b.StartedAt) })
+}
+
+// Attempt returns the record's entry for attempt a (same run, message and
+// start), or nil.
+func (r *Record) Attempt(a Attempt) *Attempt {
+	for i := range r.Attempts {
+		x := &r.Attempts[i]
+		if x.RunID == a.RunID && x.MessageID == a.MessageID && x.StartedAt.Equal(a.StartedAt) {
+			return x
+		}
+	}
+	return nil
 }
 
 func mergeStep(mine, theirs *Step) {

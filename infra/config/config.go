@@ -148,6 +148,9 @@ type Offboarding struct {
 type AdminKeySecret struct {
 	// Name defaults to <stack name, lower case>/admin-key.
 	Name string `json:"name"`
+	// ExistingSecretArn uses a secret created out of band (already holding the
+	// key) instead of creating one; its complete ARN, with the random suffix.
+	ExistingSecretArn string `json:"existingSecretArn"`
 	// RotationSchedule is a Secrets Manager schedule expression: rate(N days) or cron(...).
 	RotationSchedule string `json:"rotationSchedule"`
 }
@@ -161,6 +164,8 @@ type ServiceAccountKey struct {
 	ServiceAccountName string `json:"serviceAccountName"`
 	// RotationSchedule defaults to the admin key's schedule when empty.
 	RotationSchedule string `json:"rotationSchedule"`
+	// ExistingSecretArn uses a secret created out of band instead of creating one.
+	ExistingSecretArn string `json:"existingSecretArn"`
 }
 
 // Alarms configures where alarms go.

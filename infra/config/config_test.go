@@ -93,6 +93,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	c.Offboarding.BatchSize = 11
 	c.Offboarding.JournalPrefix = "offboarding"
 	c.AdminKeySecret.RotationSchedule = "rate(2 hours)"
+	c.AdminKeySecret.ExistingSecretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin" // no suffix
 	c.ServiceAccountKeys = []ServiceAccountKey{
 		{ID: "billing", ProjectID: "proj_1", ServiceAccountID: "svc_acct_1", ServiceAccountName: "billing"},
 		{ID: "billing", ProjectID: "p1", ServiceAccountName: "x", RotationSchedule: "weekly"},
@@ -107,7 +108,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"inviteCleanup.inviteMaxAge", "auditExport.prefix", "auditExport.objectLock.mode",
 		"auditExport.lifecycle.infrequentAccessDays", "auditExport.lifecycle.expireDays",
 		"auditExport.glueTable", "offboarding.maxReceiveCount", "offboarding.batchSize",
-		"offboarding.journalPrefix", "adminKeySecret.rotationSchedule",
+		"offboarding.journalPrefix", "adminKeySecret.rotationSchedule", "adminKeySecret.existingSecretArn",
 		"serviceAccountKeys[1].id", "serviceAccountKeys[1].projectId", "serviceAccountKeys[1].serviceAccountId",
 		"serviceAccountKeys[1].rotationSchedule", "alarms.emails[0]",
 	} {
@@ -141,6 +142,18 @@ func problemList(err error) []string {
 		return cfgErr.Problems
 	}
 	return nil
+}
+
+func TestValidateAcceptsExistingSecrets(t *testing.T) {
+	c := validConfig()
+	c.AdminKeySecret.ExistingSecretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:security/openai-admin-AbC123"
+	c.ServiceAccountKeys = []ServiceAccountKey{{
+		ID: "billing", ProjectID: "proj_1", ServiceAccountID: "svc_acct_1", ServiceAccountName: "billing",
+		ExistingSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:billing-key-Zz9Yy8",
+	}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestValidateLifecycleOrdering(t *testing.T) {

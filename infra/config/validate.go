@@ -34,11 +34,13 @@ var (
 	orgIDPattern     = regexp.MustCompile(`^org-[A-Za-z0-9_-]{1,60}$`)
 	// Key prefixes: no segment may look like a partition (=) or a hidden folder
 	// (leading _), which the export's layout and Athena treat specially.
-	prefixPattern      = regexp.MustCompile(`^[A-Za-z0-9-][A-Za-z0-9._-]*(/[A-Za-z0-9-][A-Za-z0-9._-]*)*$`)
-	glueNamePattern    = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
-	secretNamePattern  = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,400}$`)
-	secretIDPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	domainPattern      = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+	prefixPattern     = regexp.MustCompile(`^[A-Za-z0-9-][A-Za-z0-9._-]*(/[A-Za-z0-9-][A-Za-z0-9._-]*)*$`)
+	glueNamePattern   = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+	secretNamePattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,400}$`)
+	secretIDPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	domainPattern     = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+	// A complete secret ARN ends with the 6-character suffix Secrets Manager adds.
+	secretArnPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
 	smRatePattern      = regexp.MustCompile(`^rate\(([0-9]+) (hour|hours|day|days)\)$`)
 	schedulerExprStart = []string{"cron(", "rate(", "at("}
 )
@@ -104,6 +106,7 @@ func (c Config) Validate() error {
 	if c.AdminKeySecret.Name != "" && !secretNamePattern.MatchString(c.AdminKeySecret.Name) {
 		p.addf("adminKeySecret.name", "%q is not a valid Secrets Manager name", c.AdminKeySecret.Name)
 	}
+	validateExistingSecret(&p, "adminKeySecret.existingSecretArn", c.AdminKeySecret.ExistingSecretArn)
 	validateRotationSchedule(&p, "adminKeySecret.rotationSchedule", c.AdminKeySecret.RotationSchedule)
 	seen := map[string]bool{}
 	for i, k := range c.ServiceAccountKeys {
@@ -126,6 +129,7 @@ func (c Config) Validate() error {
 		if k.RotationSchedule != "" {
 			validateRotationSchedule(&p, field+".rotationSchedule", k.RotationSchedule)
 		}
+		validateExistingSecret(&p, field+".existingSecretArn", k.ExistingSecretArn)
 	}
 
 	for i, e := range c.Alarms.Emails {
@@ -236,6 +240,12 @@ func (o Offboarding) validate(p *problems) {
 	p.intRange("offboarding.maxConcurrency", o.MaxConcurrency, 2, 1000)
 	if !strings.HasSuffix(o.JournalPrefix, "/") || !prefixPattern.MatchString(strings.TrimSuffix(o.JournalPrefix, "/")) {
 		p.addf("offboarding.journalPrefix", "%q must be slash-separated segments ending with a slash (offboarding/)", o.JournalPrefix)
+	}
+}
+
+func validateExistingSecret(p *problems, field, arn string) {
+	if arn != "" && !secretArnPattern.MatchString(arn) {
+		p.addf(field, "%q is not a complete Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf)", arn)
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package fnenv builds the environment each Lambda function receives, following the
-// contract in docs/architecture.md ("Environment variables"). It is plain Go with no
-// CDK import so it can be tested quickly and cross-checked against the functions'
-// own configuration parsers; the stack passes CDK tokens as the resource strings.
+// contract in docs/architecture.md ("Environment variables"), and names the payload
+// its schedules send. It is plain Go with no CDK import so it can be tested quickly
+// and cross-checked against the functions' own configuration parsers
+// (infra/crosscheck); the stack passes CDK tokens as the resource strings.
 package fnenv
 
 import (
@@ -23,6 +24,11 @@ const (
 
 // Functions lists every function in a stable order.
 var Functions = []string{KeyRotation, InviteCleanup, AuditExport, Offboarding}
+
+// ScheduleInput is the payload every EventBridge Scheduler schedule sends: a
+// normal run. shared/sweep.ParseScheduleEvent accepts {} or {"dry_run": true} and
+// refuses anything else; keyrotation tells it from a rotation step by its shape.
+const ScheduleInput = "{}"
 
 // AuditStateBucketVar names the bucket holding the export checkpoint. It is not yet
 // in docs/architecture.md: the checkpoint cannot live in the Object Lock audit bucket

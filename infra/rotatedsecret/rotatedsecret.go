@@ -31,6 +31,9 @@ type Props struct {
 	Fields map[string]string
 	// RotationSchedule is a Secrets Manager expression: rate(30 days), cron(...).
 	RotationSchedule string
+	// ExistingSecretArn, when set, rotates that secret (created out of band and
+	// already holding a key) instead of creating one; Name and Fields are unused.
+	ExistingSecretArn string
 }
 
 // Secret is a declared secret and its rotation schedule.
@@ -38,17 +41,22 @@ type Secret struct {
 	// Scope holds the secret and its rotation resources. It is a field, not an
 	// embedded construct: jsii cannot pass a Go struct embedding a construct.
 	Scope            constructs.Construct
-	Secret           awssecretsmanager.Secret
+	Secret           awssecretsmanager.ISecret
 	rotationSchedule string
 }
 
-// New declares a secret whose initial value holds props.Fields plus a generated placeholder.
+// New declares a secret whose initial value holds props.Fields plus a generated
+// placeholder, or imports props.ExistingSecretArn.
 func New(scope constructs.Construct, id string, props Props) (*Secret, error) {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	if props.ExistingSecretArn != "" {
+		existing := awssecretsmanager.Secret_FromSecretCompleteArn(c, jsii.String("Secret"), jsii.String(props.ExistingSecretArn))
+		return &Secret{Scope: c, Secret: existing, rotationSchedule: props.RotationSchedule}, nil
+	}
 	template, err := json.Marshal(props.Fields)
 	if err != nil {
 		return nil, fmt.Errorf("secret %s: encoding the initial value: %w", props.Name, err)
 	}
-	c := constructs.NewConstruct(scope, jsii.String(id))
 	secret := awssecretsmanager.NewSecret(c, jsii.String("Secret"), &awssecretsmanager.SecretProps{
 		SecretName:  jsii.String(props.Name),
 		Description: jsii.String(props.Description),
@@ -71,6 +79,7 @@ type ServiceAccountKeyProps struct {
 	ServiceAccountID   string
 	ServiceAccountName string
 	RotationSchedule   string
+	ExistingSecretArn  string
 }
 
 // NewServiceAccountKey declares a secret in the service-account key format of
@@ -87,7 +96,8 @@ func NewServiceAccountKey(scope constructs.Construct, id string, props ServiceAc
 			"api_key":              "",
 			"key_id":               "",
 		},
-		RotationSchedule: props.RotationSchedule,
+		RotationSchedule:  props.RotationSchedule,
+		ExistingSecretArn: props.ExistingSecretArn,
 	})
 }
 

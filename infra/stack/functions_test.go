@@ -113,7 +113,7 @@ func TestFunctionEnvironments(t *testing.T) {
 		"ORGWARDEN_AUDIT_KMS_KEY_ID":    getAtt(logicalID(t, "AuditKey/Resource")),
 		"ORGWARDEN_JOURNAL_BUCKET":      ref(logicalID(t, "StateBucket/Resource")),
 		"ORGWARDEN_DLQ_URL":             ref(logicalID(t, "OffboardingDeadLetterQueue/Resource")),
-		"ORGWARDEN_MANAGED_SECRET_ARNS": {"Fn::Join": []any{"", []any{ref(adminSecret), ",", ref(saSecret)}}},
+		"ORGWARDEN_MANAGED_SECRET_ARNS": {"Fn::Join": []any{"", []any{ref(adminSecret), ",", ref(saSecret), "," + existingSecretArn}}},
 	}
 
 	// fnenv with placeholder resources tells which literal values to expect.

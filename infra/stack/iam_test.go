@@ -184,6 +184,19 @@ func TestEachFunctionTouchesOnlyItsOwnResources(t *testing.T) {
 		if got := sortedKeys(gotActions); !slices.Equal(got, wantActions) {
 			t.Errorf("%s actions:\n got  %v\n want %v", fn, got, wantActions)
 		}
+		if fn == fnenv.KeyRotation {
+			// The secret created out of band is named by its literal ARN.
+			found := false
+			for _, s := range roleStatements(t, "KeyRotationRole") {
+				if slices.Contains(stringList(s.body["Resource"]), existingSecretArn) &&
+					slices.Contains(stringList(s.body["Action"]), "secretsmanager:PutSecretValue") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("keyrotation may not rotate the existing secret %s", existingSecretArn)
+			}
+		}
 		var wantRefs []string
 		for _, p := range c.resources {
 			wantRefs = append(wantRefs, logicalID(t, p))

@@ -54,9 +54,15 @@ func testConfig(artifactDir string) config.Config {
 	c.ServiceAccountKeys = []config.ServiceAccountKey{{
 		ID: "billing", ProjectID: "proj_billing", ServiceAccountID: "svc_acct_billing",
 		ServiceAccountName: "billing-app", RotationSchedule: "rate(7 days)",
+	}, {
+		ID: "reporting", ProjectID: "proj_reporting", ServiceAccountID: "svc_acct_reporting",
+		ServiceAccountName: "reporting", ExistingSecretArn: existingSecretArn,
 	}}
 	return c
 }
+
+// existingSecretArn is a secret created out of band that the stack rotates.
+const existingSecretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/reporting-key-AbC123"
 
 // placeholderZips writes build/<fn>.zip holding a bootstrap that names its function,
 // so a test can check each function deploys its own artefact.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/orgwarden/orgwarden/infra/config"
 	"github.com/orgwarden/orgwarden/infra/fnenv"
-	"github.com/orgwarden/orgwarden/infra/stack"
 )
 
 func TestOffboardingQueues(t *testing.T) {
@@ -67,7 +66,6 @@ func TestSchedules(t *testing.T) {
 		if !contains(canonical(schedule.DependsOn), `"`+group+`"`) {
 			t.Errorf("%s schedule does not wait for its group: DependsOn %v", j.job, schedule.DependsOn)
 		}
-		input, _ := json.Marshal(map[string]string{"job": j.job, "source": stack.ScheduleSource})
 		assert(t, j.job, func() {
 			tpl.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]any{
 				"Name":                       "orgwarden-" + j.job,
@@ -83,7 +81,7 @@ func TestSchedules(t *testing.T) {
 					"RoleArn":          getAtt(logicalID(t, functionPaths[j.fn]+"SchedulerRole/Resource")),
 					"DeadLetterConfig": map[string]any{"Arn": getAtt(scheduleDLQ)},
 					"RetryPolicy":      map[string]any{"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 20},
-					"Input":            string(input),
+					"Input":            fnenv.ScheduleInput,
 				},
 			})
 		})
@@ -106,8 +104,11 @@ func TestSecrets(t *testing.T) {
 		{"AdminKey", cfg.AdminKeySecretName(), "admin_key", cfg.AdminKeySecret.RotationSchedule},
 		{"ServiceAccountKey-billing", "orgwarden/service-accounts/billing", "service_account_key", "rate(7 days)"},
 	}
-	assert(t, "two rotation schedules", func() {
-		tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::RotationSchedule"), jsii.Number(len(secrets)))
+	assert(t, "a rotation schedule per secret", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::RotationSchedule"), jsii.Number(len(secrets)+1))
+	})
+	assert(t, "created secrets only", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::Secret"), jsii.Number(len(secrets)))
 	})
 	for _, s := range secrets {
 		id := logicalID(t, s.path+"/Secret/Resource")
@@ -144,6 +145,22 @@ func TestSecrets(t *testing.T) {
 			})
 		})
 	}
+	// A secret created out of band is rotated by ARN, not created.
+	assert(t, "existing secret rotation", func() {
+		tpl.HasResource(jsii.String("AWS::SecretsManager::RotationSchedule"), map[string]any{
+			"Properties": map[string]any{
+				"SecretId":          existingSecretArn,
+				"RotationLambdaARN": getAtt(keyRotation),
+				"RotationRules":     map[string]any{"ScheduleExpression": cfg.AdminKeySecret.RotationSchedule},
+			},
+			"DependsOn": []any{logicalID(t, "ServiceAccountKey-reporting/InvokePermission")},
+		})
+	})
+	assert(t, "existing secret invoke permission", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), map[string]any{
+			"FunctionName": getAtt(keyRotation), "Principal": "secretsmanager.amazonaws.com", "SourceArn": existingSecretArn,
+		})
+	})
 	sa := resources[logicalID(t, "ServiceAccountKey-billing/Secret/Resource")]
 	if !contains(canonical(sa.Properties), `\"project_id\":\"proj_billing\"`) {
 		t.Errorf("service-account secret does not carry its project: %s", canonical(sa.Properties))

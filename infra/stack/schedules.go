@@ -13,10 +13,6 @@ import (
 	"github.com/orgwarden/orgwarden/infra/fnenv"
 )
 
-// ScheduleSource is the "source" of the event a schedule sends, so a handler can
-// tell a scheduled run from a Secrets Manager rotation step or an SQS batch.
-const ScheduleSource = "orgwarden.scheduler"
-
 // scheduledJob is a function run on an EventBridge Scheduler schedule.
 type scheduledJob struct {
 	function string
@@ -67,10 +63,7 @@ func (b *builder) schedules() {
 			// A run that could not start within the hour is superseded by the next one.
 			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(1)),
 			RetryAttempts: jsii.Number(20),
-			Input: awsscheduler.ScheduleTargetInput_FromObject(map[string]any{
-				"source": ScheduleSource,
-				"job":    j.job,
-			}),
+			Input:         awsscheduler.ScheduleTargetInput_FromText(jsii.String(fnenv.ScheduleInput)),
 		})
 		schedule := awsscheduler.NewSchedule(s, jsii.String(constructIDs[j.function]+"Schedule"), &awsscheduler.ScheduleProps{
 			ScheduleName:  jsii.String(lower + "-" + j.job),

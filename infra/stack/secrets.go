@@ -19,7 +19,8 @@ func (b *builder) secrets() error {
 			"api_key": "",
 			"key_id":  "",
 		},
-		RotationSchedule: b.cfg.AdminKeySecret.RotationSchedule,
+		RotationSchedule:  b.cfg.AdminKeySecret.RotationSchedule,
+		ExistingSecretArn: b.cfg.AdminKeySecret.ExistingSecretArn,
 	})
 	if err != nil {
 		return err
@@ -31,6 +32,7 @@ func (b *builder) secrets() error {
 			ServiceAccountID:   k.ServiceAccountID,
 			ServiceAccountName: k.ServiceAccountName,
 			RotationSchedule:   b.cfg.ServiceAccountRotationSchedule(k),
+			ExistingSecretArn:  k.ExistingSecretArn,
 		})
 		if err != nil {
 			return fmt.Errorf("service-account key %s: %w", k.ID, err)

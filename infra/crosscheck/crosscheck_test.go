@@ -1,0 +1,89 @@
+package crosscheck
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/orgwarden/orgwarden/infra/config"
+	"github.com/orgwarden/orgwarden/infra/fnenv"
+	sharedconfig "github.com/orgwarden/orgwarden/shared/config"
+	"github.com/orgwarden/orgwarden/shared/sweep"
+)
+
+// deployed are resource values shaped like the ones CloudFormation substitutes.
+var deployed = fnenv.Resources{
+	AdminKeySecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-AbCdEf",
+	SummaryBusName:    "orgwarden-summaries",
+	AuditBucket:       "orgwarden-auditbucketb01e0ae8-1x2y3z4w5v6u",
+	AuditStateBucket:  "orgwarden-statebucket446e0578-9a8b7c6d5e4f",
+	AuditKMSKeyARN:    "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+	JournalBucket:     "orgwarden-statebucket446e0578-9a8b7c6d5e4f",
+	DLQURL:            "https://sqs.eu-west-1.amazonaws.com/123456789012/orgwarden-offboarding-dlq",
+	ManagedSecretARNs: []string{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-AbCdEf"},
+}
+
+func stackConfig() config.Config {
+	c := config.Default()
+	c.OrgID = "org-crosscheck"
+	c.Protected.Emails = []string{"ceo@example.com", "cto@example.com"}
+	c.Protected.Domains = []string{"example.com"}
+	c.Protected.IDs = []string{"user_keep"}
+	c.Protected.Names = []string{"break-glass"}
+	c.Protected.Projects = []string{"proj_keep"}
+	c.MaxDeletions = 7
+	return c
+}
+
+func reader(t *testing.T, fn string, cfg config.Config) *sharedconfig.Reader {
+	t.Helper()
+	env, err := fnenv.For(fn, cfg, deployed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sharedconfig.NewReader(sharedconfig.MapEnv(env))
+}
+
+// TestCommonVariablesParse: every function's shared settings read back as the
+// stack configured them.
+func TestCommonVariablesParse(t *testing.T) {
+	cfg := stackConfig()
+	for _, fn := range fnenv.Functions {
+		r := reader(t, fn, cfg)
+		common := sharedconfig.ReadCommon(r)
+		if err := r.Err(); err != nil {
+			t.Fatalf("%s: shared/config rejects the stack's environment: %v", fn, err)
+		}
+		if common.AdminKeySecretARN != deployed.AdminKeySecretARN || common.AdminKey != "" {
+			t.Errorf("%s: admin key from %q (inline key set: %v)", fn, common.AdminKeySecretARN, common.AdminKey != "")
+		}
+		if common.SummaryBus != deployed.SummaryBusName || common.MaxDeletions != 7 || common.Rules.AllowOwners {
+			t.Errorf("%s: summary bus %q, max deletions %d, allow owners %v", fn, common.SummaryBus, common.MaxDeletions, common.Rules.AllowOwners)
+		}
+		p := common.Rules.Protection
+		if !slices.Equal(p.Emails, cfg.Protected.Emails) || !slices.Equal(p.Domains, cfg.Protected.Domains) ||
+			!slices.Equal(p.IDs, cfg.Protected.IDs) || !slices.Equal(p.Names, cfg.Protected.Names) ||
+			!slices.Equal(p.Projects, cfg.Protected.Projects) {
+			t.Errorf("%s: protection read back as %+v", fn, p)
+		}
+	}
+	for fn, want := range map[string]bool{
+		fnenv.KeyRotation: true, fnenv.InviteCleanup: true, fnenv.Offboarding: true, fnenv.AuditExport: false,
+	} {
+		r := reader(t, fn, cfg)
+		if got := sharedconfig.ReadCommon(r).DryRun; got != want {
+			t.Errorf("%s: dry run read back as %v, want %v", fn, got, want)
+		}
+	}
+}
+
+// TestScheduleInputIsANormalRun: what the schedules send is accepted, and is not a
+// preview (the configured dry run alone decides).
+func TestScheduleInputIsANormalRun(t *testing.T) {
+	ev, err := sweep.ParseScheduleEvent([]byte(fnenv.ScheduleInput))
+	if err != nil {
+		t.Fatalf("shared/sweep refuses the schedule input %s: %v", fnenv.ScheduleInput, err)
+	}
+	if ev.DryRun || ev.EventBridge != nil {
+		t.Errorf("schedule input parsed as %+v, want a plain run", ev)
+	}
+}

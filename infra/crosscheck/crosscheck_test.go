@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
+	"github.com/orgwarden/orgwarden/functions/offboarding/offboard"
 	"github.com/orgwarden/orgwarden/infra/config"
 	"github.com/orgwarden/orgwarden/infra/fnenv"
 	sharedconfig "github.com/orgwarden/orgwarden/shared/config"
@@ -85,5 +87,24 @@ func TestScheduleInputIsANormalRun(t *testing.T) {
 	}
 	if ev.DryRun || ev.EventBridge != nil {
 		t.Errorf("schedule input parsed as %+v, want a plain run", ev)
+	}
+}
+
+func TestOffboardingParses(t *testing.T) {
+	cfg := stackConfig()
+	r := reader(t, fnenv.Offboarding, cfg)
+	got := offboard.ReadConfig(r)
+	if err := r.Err(); err != nil {
+		t.Fatalf("offboarding rejects the stack's environment: %v", err)
+	}
+	if got.DLQURL != deployed.DLQURL || got.JournalBucket != deployed.JournalBucket || got.JournalPrefix != cfg.Offboarding.JournalPrefix {
+		t.Errorf("offboarding read %+v", got)
+	}
+}
+
+// TestRetirementTagPrefix: the stack lets keyrotation write exactly the tags it writes.
+func TestRetirementTagPrefix(t *testing.T) {
+	if fnenv.RetireTagPrefix != secretdoc.RetireTagPrefix {
+		t.Errorf("stack grants tags %q*, keyrotation writes %q...", fnenv.RetireTagPrefix, secretdoc.RetireTagPrefix)
 	}
 }

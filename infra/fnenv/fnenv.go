@@ -30,6 +30,11 @@ var Functions = []string{KeyRotation, InviteCleanup, AuditExport, Offboarding}
 // refuses anything else; keyrotation tells it from a rotation step by its shape.
 const ScheduleInput = "{}"
 
+// RetireTagPrefix starts the secret tags keyrotation writes to record a rotated-out
+// credential awaiting deletion; its role may tag and untag managed secrets with such
+// keys only.
+const RetireTagPrefix = "orgwarden:retire:"
+
 // AuditStateBucketVar names the bucket holding the export checkpoint. It is not yet
 // in docs/architecture.md: the checkpoint cannot live in the Object Lock audit bucket
 // (every overwrite would leave a locked version behind), see infra/README.md.

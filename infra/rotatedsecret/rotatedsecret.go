@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/orgwarden/orgwarden/infra/fnenv"
 )
 
 // PlaceholderKey is the JSON field of the random value CloudFormation generates
@@ -109,8 +111,11 @@ var RotationActions = []string{
 	"secretsmanager:UpdateSecretVersionStage",
 }
 
-// RotateWith schedules rotation by fn and grants fn exactly RotationActions on this
-// secret. Secrets Manager may invoke fn only on behalf of this secret.
+// TagActions may only touch fnenv.RetireTagPrefix tags.
+var TagActions = []string{"secretsmanager:TagResource", "secretsmanager:UntagResource"}
+
+// RotateWith schedules rotation by fn and grants fn exactly RotationActions and
+// TagActions (retirement tags only) on this secret. Secrets Manager may invoke fn only on behalf of this secret.
 //
 // The L1 schedule is used instead of Secret.addRotationSchedule, which also grants
 // secretsmanager:GetRandomPassword on "*" (keyrotation generates no passwords).
@@ -126,6 +131,14 @@ func (s *Secret) RotateWith(fn awslambda.IFunction) awssecretsmanager.CfnRotatio
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings(RotationActions...),
 		Resources: jsii.Strings(*s.Secret.SecretArn()),
+	}))
+	// keyrotation records rotated-out credentials awaiting deletion as tags.
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(TagActions...),
+		Resources: jsii.Strings(*s.Secret.SecretArn()),
+		Conditions: &map[string]any{
+			"ForAllValues:StringLike": map[string]any{"aws:TagKeys": []string{fnenv.RetireTagPrefix + "*"}},
+		},
 	}))
 	schedule := awssecretsmanager.NewCfnRotationSchedule(s.Scope, jsii.String("RotationSchedule"), &awssecretsmanager.CfnRotationScheduleProps{
 		SecretId:          s.Secret.SecretArn(),

@@ -149,7 +149,8 @@ func TestEachFunctionTouchesOnlyItsOwnResources(t *testing.T) {
 	}{
 		fnenv.KeyRotation: {
 			actions: append(slices.Clone(common), "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
-				"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
+				"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage",
+				"secretsmanager:TagResource", "secretsmanager:UntagResource"),
 			resources: []string{"KeyRotationLogs/Resource", "SummaryBus/Resource", "AdminKey/Secret/Resource", "ServiceAccountKey-billing/Secret/Resource"},
 		},
 		fnenv.InviteCleanup: {
@@ -205,6 +206,29 @@ func TestEachFunctionTouchesOnlyItsOwnResources(t *testing.T) {
 		if got := sortedKeys(gotRefs); !slices.Equal(got, wantRefs) {
 			t.Errorf("%s resources:\n got  %v\n want %v", fn, got, wantRefs)
 		}
+	}
+}
+
+// TestKeyRotationTagsOnlyRetirements: the tag permissions keyrotation needs for
+// its retirement records cannot rewrite other tags (ownership, ABAC) on secrets.
+func TestKeyRotationTagsOnlyRetirements(t *testing.T) {
+	found := 0
+	for _, s := range roleStatements(t, "KeyRotationRole") {
+		actions := stringList(s.body["Action"])
+		if !slices.Contains(actions, "secretsmanager:TagResource") && !slices.Contains(actions, "secretsmanager:UntagResource") {
+			continue
+		}
+		found++
+		want := `{"ForAllValues:StringLike":{"aws:TagKeys":["` + fnenv.RetireTagPrefix + `*"]}}`
+		if got := canonical(s.body["Condition"]); got != want {
+			t.Errorf("tag statement condition = %s, want %s", got, want)
+		}
+		if !slices.Equal(actions, []string{"secretsmanager:TagResource", "secretsmanager:UntagResource"}) {
+			t.Errorf("tag statement grants %v", actions)
+		}
+	}
+	if found == 0 {
+		t.Error("keyrotation cannot record retirements: no TagResource statement")
 	}
 }
 

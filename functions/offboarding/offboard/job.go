@@ -220,8 +220,13 @@ func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attem
 			applyErr = errors.Join(applyErr, err)
 		}
 	}
+	if applyErr == nil && rec.Status != journal.Completed {
+		// Never let an unfinished offboarding pass for a finished one: the
+		// error makes SQS deliver the request again.
+		applyErr = fmt.Errorf("offboarding of %s incomplete: %s", req.Email, unfinished(rec))
+	}
 	switch {
-	case applyErr != nil || rec.Status != journal.Completed:
+	case applyErr != nil:
 		res.Outcome = Incomplete
 	case !res.Done.empty():
 		res.Outcome = Offboarded
@@ -415,10 +420,8 @@ func (o *Offboarder) reconcile(rec *journal.Record, w *work, now time.Time) retr
 		if rec.User == nil {
 			rec.User = &journal.User{ID: w.user.ID, Email: userEmail(*w.user), Name: w.user.Name, OrgRole: w.user.Role, AddedAt: w.user.AddedAt}
 		}
-		if rec.Organization == nil || rec.Organization.Outcome.Final() {
-			// New, or back again (re-invited since): remove again.
-			rec.Organization = &journal.Step{Outcome: journal.Planned}
-		}
+		// New, failed before, or back again (re-invited since): remove.
+		rec.Organization = &journal.Step{Outcome: journal.Planned}
 	} else if rec.Organization != nil && !rec.Organization.Outcome.Final() {
 		journal.Set(rec.Organization, journal.AlreadyGone, "", "no user with this email any more", now)
 	}
@@ -680,6 +683,17 @@ func changeReason(req message.Request) string {
 		b.WriteString(": " + req.Reason)
 	}
 	return b.String()
+}
+
+// unfinished describes the items of rec without a final outcome.
+func unfinished(rec *journal.Record) string {
+	var out []string
+	for _, it := range Items(rec) {
+		if !it.Outcome.Final() {
+			out = append(out, it.Type+" "+it.ID+" "+string(it.Outcome))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // finalCounts counts what the record shows as removed.

@@ -161,7 +161,8 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 
 		rec := &recorder{under: w, header: http.Header{}}
 		next.ServeHTTP(rec, r)
-		if rec.hijacked {
+		// A hijacked connection, or a client gone before any answer, leaves no response to check.
+		if rec.hijacked || (rec.status == 0 && r.Context().Err() != nil) {
 			ex.finish(v, 0)
 			return
 		}

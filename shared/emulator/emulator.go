@@ -190,21 +190,15 @@ func (e *Emulator) DefaultProjectID() string {
 
 // ServeHTTP serves /v1/organization/*.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := Request{
-		Time:     e.clock.now(),
-		Method:   r.Method,
-		Path:     r.URL.Path,
-		Query:    r.URL.RawQuery,
-		Mutating: r.Method != http.MethodGet && r.Method != http.MethodHead,
-	}
-	sw := &statusWriter{ResponseWriter: w}
+	mutating := r.Method != http.MethodGet && r.Method != http.MethodHead
+	idx := e.log.begin(Request{Time: e.clock.now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Mutating: mutating})
+	setStatus := func(code int) { e.log.update(idx, func(q *Request) { q.Status = code }) }
+	sw := &statusWriter{ResponseWriter: w, onStatus: setStatus}
 	defer func() {
-		rec.Status = sw.status
-		e.log.add(rec)
-		e.logger.Debug("emulator request", "method", rec.Method, "path", rec.Path, "status", rec.Status, "fault", rec.Fault)
+		e.logger.Debug("emulator request", "method", r.Method, "path", r.URL.Path, "status", sw.status)
 	}()
 
-	f := e.faults.decide(r.Method, strings.TrimPrefix(r.URL.Path, "/v1"), rec.Mutating)
+	f := e.faults.decide(r.Method, strings.TrimPrefix(r.URL.Path, "/v1"), mutating)
 	if f.latency > 0 {
 		t := time.NewTimer(f.latency)
 		select {
@@ -215,22 +209,27 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if f.kind == faultNone {
-		e.handle(sw, r, &rec)
+		e.handle(sw, r, idx)
 		return
 	}
-	rec.Fault = f.name()
+	e.log.update(idx, func(q *Request) { q.Fault = f.name() })
 	if f.afterCommit {
 		// Apply the request for real, then lose the answer.
 		discard := &bufferWriter{header: http.Header{}}
-		e.handle(discard, r, &rec)
-		rec.Committed = discard.status >= 200 && discard.status < 300
+		e.handle(discard, r, idx)
+		committed := discard.status >= 200 && discard.status < 300
+		e.log.update(idx, func(q *Request) { q.Committed = committed })
 	}
-	// w, not sw: a reset must reach the connection to hijack it.
-	sw.status = f.apply(w)
+	if f.kind == faultReset {
+		setStatus(0)
+		reset(w) // w, not sw: the reset must reach the connection to hijack it
+		return
+	}
+	f.apply(sw)
 }
 
 // handle authenticates and routes one request.
-func (e *Emulator) handle(w http.ResponseWriter, r *http.Request, rec *Request) {
+func (e *Emulator) handle(w http.ResponseWriter, r *http.Request, idx int) {
 	c := &call{e: e, r: r, q: query(r.URL.Query())}
 	key, aerr := e.authenticate(r)
 	if aerr != nil {
@@ -238,7 +237,7 @@ func (e *Emulator) handle(w http.ResponseWriter, r *http.Request, rec *Request) 
 		return
 	}
 	c.key = key
-	rec.KeyID = key.id
+	e.log.update(idx, func(q *Request) { q.KeyID = key.id })
 
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/organization/")
 	if !ok {
@@ -311,22 +310,25 @@ type call struct {
 	now    int64
 }
 
-// statusWriter remembers the status for the request log.
+// statusWriter records the status in the request log before the answer
+// leaves, so the log is complete when the client has its response.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func(int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.onStatus(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }

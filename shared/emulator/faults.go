@@ -282,12 +282,8 @@ func (s *faultState) decide(method, p string, mutating bool) decision {
 	return d
 }
 
-// apply sends the fault and returns the status the client saw (0: none).
-func (d decision) apply(w http.ResponseWriter) int {
-	if d.kind == faultReset {
-		reset(w)
-		return 0
-	}
+// apply answers with the fault's status.
+func (d decision) apply(w http.ResponseWriter) {
 	e := &apiError{status: d.status, typ: "server_error"}
 	switch {
 	case d.status == http.StatusTooManyRequests:
@@ -308,7 +304,6 @@ func (d decision) apply(w http.ResponseWriter) int {
 		e.message = fmt.Sprintf("Injected %d failure.", d.status)
 	}
 	writeError(w, e)
-	return d.status
 }
 
 // reset drops the connection with a TCP RST where possible.

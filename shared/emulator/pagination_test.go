@@ -12,6 +12,7 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 )
 
 type page struct {
@@ -240,10 +241,12 @@ func TestEmailsFilterAcceptsBothSpellings(t *testing.T) {
 }
 
 func TestAuditLogOrderAndBefore(t *testing.T) {
-	srv := smallServer(t)
+	seed := emulator.SmallSeed(2)
+	seed.AuditEvents = 450
+	srv := emulatortest.New(t, emulator.Options{Seed: &seed, Clock: fixedClock})
 	ctx := context.Background()
 	org := srv.SDKClient().Admin.Organization
-	all := collect(t, org.AuditLogs.ListAutoPaging(ctx, openai.AdminOrganizationAuditLogListParams{Limit: openai.Int(100)}))
+	all := collect(t, org.AuditLogs.ListAutoPaging(ctx, openai.AdminOrganizationAuditLogListParams{Limit: openai.Int(37)}))
 	for i := 1; i < len(all); i++ {
 		if all[i].EffectiveAt > all[i-1].EffectiveAt {
 			t.Fatalf("event %d (%d) is newer than event %d (%d)", i, all[i].EffectiveAt, i-1, all[i-1].EffectiveAt)
@@ -253,7 +256,7 @@ func TestAuditLogOrderAndBefore(t *testing.T) {
 	var up []string
 	cursor := all[len(all)-1].ID
 	for {
-		p, err := org.AuditLogs.List(ctx, openai.AdminOrganizationAuditLogListParams{Limit: openai.Int(100), Before: openai.String(cursor)})
+		p, err := org.AuditLogs.List(ctx, openai.AdminOrganizationAuditLogListParams{Limit: openai.Int(41), Before: openai.String(cursor)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,15 +21,28 @@ type Request struct {
 	KeyID     string
 }
 
+// requestLog keeps requests in arrival order. An entry is complete before
+// the client sees the answer (or the dropped connection), so a test that
+// reads the log after a call returns sees that call.
 type requestLog struct {
 	mu   sync.Mutex
 	reqs []Request
+	base int // entries dropped by ResetRequests, so indexes stay valid
 }
 
-func (l *requestLog) add(r Request) {
+func (l *requestLog) begin(r Request) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.reqs = append(l.reqs, r)
+	return l.base + len(l.reqs) - 1
+}
+
+func (l *requestLog) update(i int, f func(*Request)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if j := i - l.base; j >= 0 && j < len(l.reqs) {
+		f(&l.reqs[j])
+	}
 }
 
 // Requests returns every request since New or ResetRequests, in arrival order.
@@ -43,6 +56,7 @@ func (e *Emulator) Requests() []Request {
 func (e *Emulator) ResetRequests() {
 	e.log.mu.Lock()
 	defer e.log.mu.Unlock()
+	e.log.base += len(e.log.reqs)
 	e.log.reqs = nil
 }
 

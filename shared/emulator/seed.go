@@ -370,6 +370,10 @@ func (sd *seeder) events() error {
 	ips := []string{"198.51.100.7", "203.0.113.24", "192.0.2.55", "198.51.100.200"}
 	agents := []string{"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0"}
 	adminKeys := sd.e.adminKeys.values()
+	if len(adminKeys) == 0 {
+		// Options' admin keys are added after seeding; history still has an API actor.
+		adminKeys = []*adminKey{{id: "key_" + sd.ids.token(16), owner: sd.e.firstOwner()}}
+	}
 	for i := range n {
 		at = min(sd.now, at+sd.rng.Int64N(step+1))
 		typ := table[sd.rng.IntN(len(table))]
@@ -379,11 +383,11 @@ func (sd *seeder) events() error {
 		case r < 12 || strings.HasPrefix(typ, "log"):
 			actor = &auditlog.Actor{Type: "session", UserID: u.id, UserEmail: u.email, IPAddress: ips[int(hash(u.id))%len(ips)],
 				UserAgent: agents[int(hash(u.id))%len(agents)]}
-		case r < 19 && len(adminKeys) > 0:
+		case r < 19 || len(sd.saIDs) == 0:
 			k := adminKeys[sd.rng.IntN(len(adminKeys))]
 			actor = &auditlog.Actor{Type: "api_key", APIKeyID: k.id, APIKeyType: "user", UserID: k.owner.id, UserEmail: k.owner.email}
 		default:
-			sa := sd.saIDs[sd.rng.IntN(max(1, len(sd.saIDs)))%max(1, len(sd.saIDs))]
+			sa := sd.saIDs[sd.rng.IntN(len(sd.saIDs))]
 			actor = &auditlog.Actor{Type: "api_key", APIKeyID: "key_" + sa[len(sa)-8:], APIKeyType: "service_account", ServiceAccountID: sa}
 		}
 		p := sd.projects[sd.rng.IntN(len(sd.projects))]

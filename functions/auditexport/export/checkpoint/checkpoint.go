@@ -29,6 +29,9 @@ const Format = 1
 // ErrConflict means another run wrote the state since this run read it.
 var ErrConflict = errors.New("checkpoint changed by another run")
 
+// ErrCorrupt means the stored state is not a valid checkpoint.
+var ErrCorrupt = errors.New("checkpoint is not valid")
+
 // State is everything a run needs to continue where the previous one
 // stopped. See package export for how the fields make the export exactly
 // once.
@@ -108,6 +111,9 @@ type Slice struct {
 	ID   int64 `json:"id"`
 	From int64 `json:"from"`
 	To   int64 `json:"to"`
+	// Tenant slices list tenant-scoped events (tenant_only=true), which the
+	// API keeps apart from the organization's other events.
+	Tenant bool `json:"tenant,omitempty"`
 	// After is the id of the oldest event of this slice durably written;
 	// the slice resumes with the page after it. Reached is its effective_at.
 	After   string `json:"after,omitempty"`
@@ -211,7 +217,7 @@ func (s *Store) get(ctx context.Context) (*State, string, error) {
 	}
 	st, err := Parse(body)
 	if err != nil {
-		return nil, "", fmt.Errorf("checkpoint %s: %w", s.Location(), err)
+		return nil, "", fmt.Errorf("checkpoint %s: %w: %w", s.Location(), ErrCorrupt, err)
 	}
 	return st, aws.ToString(out.ETag), nil
 }

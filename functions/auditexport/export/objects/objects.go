@@ -165,6 +165,15 @@ func (s *Store) Create(ctx context.Context, key string) *Writer {
 	return w
 }
 
+// Discard returns a writer that computes the object's Info exactly as
+// Create would, and writes nothing: the dry run's sink.
+func (s *Store) Discard(key string) *Writer {
+	w := &Writer{store: s, key: key, sum: sha256.New(), done: make(chan error, 1)}
+	w.gz = s.gzipWriter(io.MultiWriter(w.sum, countWriter{&w.size}))
+	w.done <- nil
+	return w
+}
+
 func uploadStopped(err error) error {
 	if err == nil {
 		return errors.New("upload finished before the object was complete")
@@ -237,13 +246,17 @@ func (w *Writer) Close() (Info, error) {
 	w.gz = nil
 	if err != nil {
 		// The upload stopped first; its error is the one that explains why.
-		w.pw.CloseWithError(err)
+		if w.pw != nil {
+			w.pw.CloseWithError(err)
+		}
 		if uerr := <-w.done; uerr != nil {
 			err = uerr
 		}
 		return Info{}, fmt.Errorf("write %s: %w", w.key, classify(err))
 	}
-	w.pw.Close()
+	if w.pw != nil {
+		w.pw.Close()
+	}
 	if err := <-w.done; err != nil {
 		return Info{}, fmt.Errorf("write %s: %w", w.key, classify(err))
 	}
@@ -258,7 +271,9 @@ func (w *Writer) Abort() {
 		w.store.gzips.Put(w.gz)
 		w.gz = nil
 	}
-	w.pw.CloseWithError(errAborted)
+	if w.pw != nil {
+		w.pw.CloseWithError(errAborted)
+	}
 	<-w.done
 }
 

@@ -1,0 +1,177 @@
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orgwarden/orgwarden/shared/app"
+	"github.com/orgwarden/orgwarden/shared/config"
+	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/shared/metrics"
+)
+
+// Name is the function's name in metrics, logs and the CLI.
+const Name = "auditexport"
+
+// Metric names the stack's alarms rely on (docs/architecture.md).
+const (
+	MetricEventsExported = "EventsExported"
+	MetricObjectsWritten = "ObjectsWritten"
+	MetricExportLag      = "ExportLagSeconds"
+	MetricRunDuration    = "RunDurationMs"
+)
+
+// Function is the Lambda function, built once per container.
+type Function struct {
+	deps     *app.Deps
+	cfg      Config
+	exporter *Exporter
+}
+
+// FromEnv reads the configuration (the common variables and the export's
+// own) and builds the function. Every configuration problem is reported in
+// one error.
+func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Function, error) {
+	r := config.NewReader(env)
+	cfg := ReadConfig(r)
+	deps, err := app.Load(ctx, Name, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	x, err := New(cfg, deps.AWS.S3, Options{Logger: deps.Log})
+	if err != nil {
+		return nil, err
+	}
+	return &Function{deps: deps, cfg: cfg, exporter: x}, nil
+}
+
+// Config is the function's export configuration.
+func (f *Function) Config() Config { return f.cfg }
+
+// Deps are the function's shared dependencies.
+func (f *Function) Deps() *app.Deps { return f.deps }
+
+// Event is what the Lambda receives: the EventBridge schedule's event, or
+// a payload asking for a backfill, {"since": "2025-01-01", "until": ...},
+// given either at the top level (a direct invocation, or a rule's constant
+// input) or as an EventBridge event's detail. Times are dates (UTC),
+// RFC 3339 times or unix seconds.
+type Event struct {
+	events.EventBridgeEvent
+	EventOptions
+}
+
+// EventOptions are the run options an event may carry.
+type EventOptions struct {
+	Since  string `json:"since,omitempty"`
+	Until  string `json:"until,omitempty"`
+	DryRun bool   `json:"dry_run,omitempty"`
+}
+
+// Request turns the event into a run request.
+func (e Event) Request() (Request, error) {
+	o := e.EventOptions
+	if len(e.Detail) > 0 && o == (EventOptions{}) {
+		var d EventOptions
+		if err := json.Unmarshal(e.Detail, &d); err != nil {
+			return Request{}, fmt.Errorf("event detail: %w", err)
+		}
+		o = d
+	}
+	return o.Request()
+}
+
+// Request parses the options.
+func (o EventOptions) Request() (Request, error) {
+	req := Request{DryRun: o.DryRun}
+	var err error
+	if o.Since != "" {
+		if req.Since, err = ParseTime(o.Since); err != nil {
+			return Request{}, fmt.Errorf("since: %w", err)
+		}
+	}
+	if o.Until != "" {
+		if o.Since == "" {
+			return Request{}, errors.New("until needs since")
+		}
+		if req.Until, err = ParseTime(o.Until); err != nil {
+			return Request{}, fmt.Errorf("until: %w", err)
+		}
+		if req.Until <= req.Since {
+			return Request{}, fmt.Errorf("until %s is not after since %s", o.Until, o.Since)
+		}
+	}
+	return req, nil
+}
+
+// ParseTime reads a date (2025-01-01, UTC midnight), an RFC 3339 time or
+// unix seconds.
+func ParseTime(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t.Unix(), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.Unix(), nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return n, nil
+	}
+	return 0, fmt.Errorf("%q: want a date (2025-01-01), an RFC 3339 time or unix seconds", s)
+}
+
+// Handle is the Lambda handler.
+func (f *Function) Handle(ctx context.Context, ev Event) (Result, error) {
+	req, err := ev.Request()
+	if err != nil {
+		f.deps.Log.ErrorContext(ctx, "bad event", "error", err.Error())
+		return Result{}, fmt.Errorf("audit export event: %w", err)
+	}
+	return f.Run(ctx, req)
+}
+
+// Run runs one export with the function's configuration, records its
+// metrics and publishes its summary. The configured dry run wins over the
+// request's.
+func (f *Function) Run(ctx context.Context, req Request) (Result, error) {
+	ctx, _ = app.StartRun(ctx)
+	start := time.Now()
+	req.DryRun = req.DryRun || f.deps.Common.DryRun
+	m := f.deps.Metrics()
+	defer func() {
+		if err := m.Flush(); err != nil {
+			f.deps.Log.WarnContext(ctx, "flush metrics", "error", err.Error())
+		}
+	}()
+
+	api, err := f.deps.AdminClient(ctx, req.DryRun)
+	if err != nil {
+		return Result{RunID: logging.RunID(ctx)}, err
+	}
+	res, err := f.exporter.Run(ctx, api, req)
+	m.Count(MetricEventsExported, int(res.Events))
+	m.Count(MetricObjectsWritten, res.Objects)
+	if res.Newest > 0 {
+		m.Set(MetricExportLag, float64(res.LagSeconds), metrics.Seconds)
+	}
+	m.Set(MetricRunDuration, float64(time.Since(start).Milliseconds()), metrics.Milliseconds)
+
+	s := struct {
+		Result
+		Error string `json:"error,omitempty"`
+	}{Result: res}
+	if err != nil {
+		s.Error = logging.Redact(err.Error())
+	}
+	if perr := f.deps.Summary().Publish(ctx, s); perr != nil {
+		f.deps.Log.WarnContext(ctx, "publish summary", "error", perr.Error())
+	}
+	return res, err
+}

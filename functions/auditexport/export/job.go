@@ -1,0 +1,345 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
+	"github.com/orgwarden/orgwarden/functions/auditexport/export/layout"
+	"github.com/orgwarden/orgwarden/functions/auditexport/export/objects"
+	"github.com/orgwarden/orgwarden/shared/adminclient"
+)
+
+// runJob pages the job's unfinished slices, SliceConcurrency at a time.
+// When every slice is done the job's spans join the covered ranges.
+func (r *run) runJob(ctx context.Context, job *checkpoint.Job) error {
+	seen, err := r.exportedIn(ctx, job.Spans)
+	if err != nil {
+		return fmt.Errorf("%s job: read back exported ids: %w", job.Kind, err)
+	}
+	var todo []int
+	for i, s := range job.Slices {
+		if !s.Done {
+			todo = append(todo, i)
+		}
+	}
+	prog := r.startProgress(ctx, job)
+
+	queue := make(chan int)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for range min(r.x.cfg.SliceConcurrency, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range queue {
+				if err := r.runSlice(ctx, job, i, seen, prog); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					// Finish the other slices' open objects and seal what is written.
+					r.stop()
+				}
+			}
+		}()
+	}
+feed:
+	for _, i := range todo {
+		select {
+		case queue <- i:
+		case <-r.stopped:
+			break feed
+		}
+	}
+	close(queue)
+	wg.Wait()
+	prog.finish(job.Done())
+
+	if job.Done() {
+		r.mu.Lock()
+		r.st.Covered = r.st.Covered.Add(job.Spans...)
+		r.st.Job = nil
+		r.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// errAdopted restarts a slice after it adopted an object it found already
+// written: paging continues after that object's last event.
+var errAdopted = errors.New("adopted an existing object")
+
+func (r *run) runSlice(ctx context.Context, job *checkpoint.Job, i int, seen *idSet, prog *progress) error {
+	for {
+		err := r.pageSlice(ctx, job, i, seen, prog)
+		if !errors.Is(err, errAdopted) {
+			return err
+		}
+	}
+}
+
+// pageSlice pages one slice newest first from where it stopped and writes
+// its events, rolling to a new object on a new day (partition), at the
+// size or count limit, and before it returns.
+func (r *run) pageSlice(ctx context.Context, job *checkpoint.Job, i int, seen *idSet, prog *progress) (err error) {
+	s := &job.Slices[i]
+	if s.Done {
+		return nil
+	}
+	cfg := r.x.cfg
+	f := adminclient.AuditFilter{EffectiveAtGTE: s.From, EffectiveAtLT: s.To, After: s.After, TenantOnly: s.Tenant, Limit: 100}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := prefetch(pctx, r.api.AuditLogPages(pctx, f))
+
+	var (
+		w        *objects.Writer
+		firstDay int64
+		broke    bool
+	)
+	defer func() {
+		if w != nil {
+			w.Abort()
+		}
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return fmt.Errorf("slice %d [%s, %s): %w", s.ID, timeOf(s.From), timeOf(s.To), p.err)
+		}
+		for _, ev := range p.page.Events {
+			if ev.EffectiveAt < s.From || ev.EffectiveAt >= s.To {
+				continue // outside the filter: another slice's
+			}
+			prog.reached(i, ev.EffectiveAt)
+			if seen.has(ev.ID) {
+				r.dups.Add(1)
+				continue
+			}
+			if w != nil && (!layout.SameDay(ev.EffectiveAt, firstDay) || w.Events() >= int64(cfg.RolloverEvents) || w.RawBytes() >= cfg.RolloverBytes) {
+				next := r.intent(ev.EffectiveAt, s, s.Seq+1)
+				info, cerr := w.Close()
+				w = nil
+				if cerr != nil {
+					return r.closeFailed(ctx, s, info, cerr)
+				}
+				if err := r.recordDone(ctx, s, info, &next, false); err != nil {
+					return err
+				}
+				w, firstDay = r.create(ctx, next.Key), ev.EffectiveAt
+			}
+			if w == nil {
+				in := r.intent(ev.EffectiveAt, s, s.Seq)
+				if err := r.commit(ctx, func(st *checkpoint.State) {
+					st.Job = job
+					st.Open.Writing = append(st.Open.Writing, in)
+				}); err != nil {
+					return fmt.Errorf("record intent for %s: %w", in.Key, err)
+				}
+				w, firstDay = r.create(ctx, in.Key), ev.EffectiveAt
+			}
+			if err := w.Add(ev.ID, ev.EffectiveAt, ev.Raw); err != nil {
+				return err
+			}
+			r.added.Add(1)
+		}
+		if r.stopping.Load() {
+			broke = true
+			break
+		}
+	}
+	finished := !broke
+	if finished {
+		prog.reached(i, s.From)
+	}
+	if w == nil {
+		if finished {
+			r.mu.Lock()
+			s.Done = true
+			r.mu.Unlock()
+		}
+		return nil
+	}
+	info, cerr := w.Close()
+	w = nil
+	if cerr != nil {
+		return r.closeFailed(ctx, s, info, cerr)
+	}
+	return r.recordDone(ctx, s, info, nil, finished)
+}
+
+func (r *run) intent(at int64, s *checkpoint.Slice, seq int) checkpoint.Intent {
+	gen := r.st.Open.Generation
+	return checkpoint.Intent{Key: r.x.layout.DataKey(at, gen, s.ID, seq), Slice: s.ID, Seq: seq}
+}
+
+func (r *run) create(ctx context.Context, key string) *objects.Writer {
+	if r.dry {
+		return r.x.data.Discard(key)
+	}
+	return r.x.data.Create(ctx, key)
+}
+
+// closeFailed handles a failed object write. A key that already holds an
+// object (our own retried write that had landed, or another run's) is
+// adopted as it is: read back, recorded, and the slice resumes after it.
+func (r *run) closeFailed(ctx context.Context, s *checkpoint.Slice, _ objects.Info, err error) error {
+	if !errors.Is(err, objects.ErrExists) {
+		return err
+	}
+	key := r.pendingKey(s)
+	info, rerr := r.x.data.Read(ctx, key, nil)
+	if rerr != nil {
+		return fmt.Errorf("adopt %s: %w", key, rerr)
+	}
+	r.x.log.WarnContext(ctx, "object already written; adopting it", "key", key, "events", info.Events)
+	if err := r.recordDone(ctx, s, info, nil, false); err != nil {
+		return err
+	}
+	return errAdopted
+}
+
+// pendingKey is the slice's intent in the open generation.
+func (r *run) pendingKey(s *checkpoint.Slice) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, in := range r.st.Open.Writing {
+		if in.Slice == s.ID && in.Seq == s.Seq {
+			return in.Key
+		}
+	}
+	return ""
+}
+
+// recordDone records a written object and the slice's progress in one
+// save, together with the slice's next intent when it rolls over.
+func (r *run) recordDone(ctx context.Context, s *checkpoint.Slice, info objects.Info, next *checkpoint.Intent, finished bool) error {
+	err := r.commit(ctx, func(st *checkpoint.State) {
+		applyDone(st, s, info, r.recentFrom(st))
+		if next != nil {
+			st.Open.Writing = append(st.Open.Writing, *next)
+		}
+		if finished {
+			s.Done = true
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("record %s: %w", info.Key, err)
+	}
+	r.events.Add(info.Events)
+	r.objects.Add(1)
+	r.bytes.Add(info.Bytes)
+	return nil
+}
+
+// applyDone moves an object from the open generation's intents to its
+// objects and advances its slice past the object's events.
+func applyDone(st *checkpoint.State, s *checkpoint.Slice, info objects.Info, recentFrom int64) {
+	o := st.Open
+	o.Writing = slices.DeleteFunc(o.Writing, func(in checkpoint.Intent) bool { return in.Key == info.Key })
+	if !slices.ContainsFunc(o.Objects, func(x objects.Info) bool { return x.Key == info.Key }) {
+		o.Objects = append(o.Objects, info)
+	}
+	if s != nil {
+		s.Seq++
+		if info.Events > 0 {
+			s.After, s.Reached = info.LastID, info.Oldest
+			s.Events += info.Events
+		}
+	}
+	if info.Events > 0 {
+		st.Newest = max(st.Newest, info.Newest)
+		if info.Newest >= recentFrom {
+			st.Recent = append(st.Recent, checkpoint.ObjectRef{Key: info.Key, Oldest: info.Oldest, Newest: info.Newest, Events: info.Events})
+		}
+	}
+}
+
+// recentFrom is the oldest effective_at a future job may need to dedupe
+// against: the next incremental window, or the pending job's start.
+func (r *run) recentFrom(st *checkpoint.State) int64 {
+	lookback := int64(r.x.cfg.Lookback / time.Second)
+	from := r.start.Unix()
+	if end := st.Covered.End(); end > 0 {
+		from = min(from, end)
+	}
+	if st.Job != nil && st.Job.Kind == checkpoint.Incremental {
+		from = min(from, st.Job.Spans.Start()+lookback)
+	}
+	return from - lookback
+}
+
+// pruneRecent drops objects no future window reaches.
+func (r *run) pruneRecent(st *checkpoint.State) {
+	from := r.recentFrom(st)
+	st.Recent = slices.DeleteFunc(st.Recent, func(o checkpoint.ObjectRef) bool { return o.Newest < from })
+}
+
+// idSet is the ids already exported inside a job's spans.
+type idSet struct{ ids map[string]struct{} }
+
+func (s *idSet) has(id string) bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.ids[id]
+	return ok
+}
+
+// exportedIn reads back, from the recent objects, the ids already exported
+// with an effective_at inside spans. Memory is bounded by the events of the
+// lookback window, not by the export's size.
+func (r *run) exportedIn(ctx context.Context, spans checkpoint.Spans) (*idSet, error) {
+	r.mu.Lock()
+	var refs []checkpoint.ObjectRef
+	for _, o := range r.st.Recent {
+		if o.Events > 0 && o.Newest >= spans.Start() && o.Oldest < spans.End() {
+			refs = append(refs, o)
+		}
+	}
+	r.mu.Unlock()
+	set := &idSet{ids: map[string]struct{}{}}
+	for _, o := range refs {
+		if _, err := r.x.data.Read(ctx, o.Key, func(l objects.Line) error {
+			if spans.Contains(l.EffectiveAt) {
+				set.ids[l.ID] = struct{}{}
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+type pageResult struct {
+	page adminclient.AuditPage
+	err  error
+}
+
+// prefetch fetches the next page while the caller writes the current one,
+// so a slice's latency and its compression overlap.
+func prefetch(ctx context.Context, seq func(func(adminclient.AuditPage, error) bool)) <-chan pageResult {
+	ch := make(chan pageResult, 1)
+	go func() {
+		defer close(ch)
+		for page, err := range seq {
+			select {
+			case ch <- pageResult{page, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+func timeOf(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }

@@ -159,11 +159,16 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 
 		ex := v.checkRequest(r, body)
 
-		rec := &recorder{under: w, header: http.Header{}}
+		// A hijacked connection leaves no response to check; its request is
+		// recorded before the handler can drop the connection, so a client
+		// that sees the drop also sees the violations.
+		rec := &recorder{under: w, header: http.Header{}, onHijack: func() { ex.finish(v, 0) }}
 		next.ServeHTTP(rec, r)
-		// A hijacked connection, or a client gone before any answer, leaves no response to check.
-		if rec.hijacked || (rec.status == 0 && r.Context().Err() != nil) {
-			ex.finish(v, 0)
+		if rec.hijacked {
+			return
+		}
+		if rec.status == 0 && r.Context().Err() != nil {
+			ex.finish(v, 0) // the client left before any answer
 			return
 		}
 		if rec.status == 0 {
@@ -303,7 +308,7 @@ func (v *Validator) violation(ex *exchange, d Direction, field, msg string) Viol
 		Method:      ex.method,
 		Path:        ex.path,
 		Direction:   d,
-		Field:       field,
+		Field:       logging.Redact(field),
 		Message:     logging.Redact(msg),
 	}
 }
@@ -335,26 +340,33 @@ func flatten(err error) []error {
 	return []error{err}
 }
 
-// flattenWithin keeps a RequestError's parameter or body context for its inner errors.
+// flattenWithin keeps the request or response context of the outer error
+// (which parameter, which header) for each inner error.
 func flattenWithin(outer, inner error) []error {
+	var out []error
 	var re *openapi3filter.RequestError
-	if errors.As(outer, &re) && re.Err != nil {
-		var out []error
+	var rse *openapi3filter.ResponseError
+	switch {
+	case errors.As(outer, &re) && re.Err != nil:
 		for _, e := range flatten(inner) {
 			out = append(out, &openapi3filter.RequestError{Input: re.Input, Parameter: re.Parameter, RequestBody: re.RequestBody, Reason: re.Reason, Err: e})
 		}
-		return out
+	case errors.As(outer, &rse) && rse.Err != nil:
+		for _, e := range flatten(inner) {
+			out = append(out, &openapi3filter.ResponseError{Input: rse.Input, Reason: rse.Reason, Err: e})
+		}
+	default:
+		out = flatten(inner)
 	}
-	return flatten(inner)
+	return out
 }
 
 // describe turns one kin-openapi error into a field and a message that never
 // includes the offending value (which might be key material).
 func describe(err error) (field, msg string) {
 	var se *openapi3.SchemaError
-	hasSchema := errors.As(err, &se)
 	pointer := ""
-	if hasSchema {
+	if errors.As(err, &se) {
 		if p := se.JSONPointer(); len(p) > 0 {
 			pointer = "/" + strings.Join(p, "/")
 		}
@@ -362,9 +374,15 @@ func describe(err error) (field, msg string) {
 		if msg == "" {
 			msg = "does not match schema keyword " + se.SchemaField
 		}
+		pointer, msg = locate(pointer, msg)
 	}
 	var re *openapi3filter.RequestError
-	if errors.As(err, &re) {
+	var rse *openapi3filter.ResponseError
+	var sre *openapi3filter.SecurityRequirementsError
+	switch {
+	case errors.As(err, &sre):
+		return "header Authorization", "security requirement not met: bearer token missing"
+	case errors.As(err, &re):
 		switch {
 		case re.Parameter != nil:
 			field = re.Parameter.In + " " + re.Parameter.Name + pointer
@@ -376,28 +394,52 @@ func describe(err error) (field, msg string) {
 		if msg == "" {
 			msg = re.Error()
 		}
-		return field, msg
-	}
-	var sre *openapi3filter.SecurityRequirementsError
-	if errors.As(err, &sre) {
-		return "header Authorization", "security requirement not met: bearer token missing"
-	}
-	var rse *openapi3filter.ResponseError
-	if errors.As(err, &rse) {
-		if strings.Contains(rse.Reason, "header") {
-			field = "header " + quotedName(rse.Reason)
+	case errors.As(err, &rse):
+		if name, ok := headerName(rse.Reason); ok {
+			field = "header " + name
 		} else {
 			field = "body " + orRoot(pointer)
 		}
 		if msg == "" {
 			msg = rse.Error()
 		}
-		return field, msg
+	case se != nil:
+		field = "body " + orRoot(pointer)
+	default:
+		field, msg = "body", err.Error()
 	}
-	if hasSchema {
-		return "body " + orRoot(pointer), msg
+	return field, msg
+}
+
+// locate moves the location the JSON Schema 2020-12 validator writes into
+// its messages ("at '/data/0': missing property 'id'") into the pointer.
+func locate(pointer, msg string) (string, string) {
+	if rest, ok := strings.CutPrefix(msg, "error at \""); ok {
+		if i := strings.Index(rest, "\": "); i >= 0 {
+			msg = rest[i+3:]
+		}
 	}
-	return "body", err.Error()
+	if rest, ok := strings.CutPrefix(msg, "at '"); ok {
+		if i := strings.Index(rest, "': "); i >= 0 {
+			if pointer == "" {
+				pointer = rest[:i]
+			}
+			msg = rest[i+3:]
+		}
+	}
+	if name, ok := strings.CutPrefix(msg, "missing property '"); ok {
+		pointer += "/" + strings.TrimSuffix(name, "'")
+	}
+	return pointer, msg
+}
+
+// headerName pulls X out of kin-openapi's `response header "X" ...` reasons.
+func headerName(reason string) (string, bool) {
+	rest, ok := strings.CutPrefix(reason, "response header ")
+	if !ok {
+		return "", false
+	}
+	return quotedName(rest), true
 }
 
 func orRoot(p string) string {
@@ -427,6 +469,7 @@ type recorder struct {
 	body     bytes.Buffer
 	status   int
 	hijacked bool
+	onHijack func()
 }
 
 func (r *recorder) Header() http.Header { return r.header }
@@ -453,6 +496,7 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := hj.Hijack()
 	if err == nil {
 		r.hijacked = true
+		r.onHijack()
 	}
 	return conn, rw, err
 }

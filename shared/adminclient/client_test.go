@@ -176,7 +176,11 @@ func TestIterationSurvivesFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A short cap on backoff keeps the 5xx retries (which carry no Retry-After) quick.
-	c, _ := newClient(t, srv, func(o *adminclient.Options) { o.PageSize = 10; o.MaxRetries = 10; o.MaxRetryDelay = 50 * time.Millisecond })
+	c, _ := newClient(t, srv, func(o *adminclient.Options) {
+		o.PageSize = 10
+		o.MaxRetries = 10
+		o.MaxRetryDelay = 50 * time.Millisecond
+	})
 	iterateAll(t, context.Background(), c, srv.Emulator)
 
 	faulted := 0

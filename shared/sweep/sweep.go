@@ -11,6 +11,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -154,10 +155,15 @@ func (r Result) Count(outcomes ...string) int {
 // Failed returns the number of deletions that failed.
 func (r Result) Failed() int { return r.Count(string(adminclient.Failed)) }
 
+func compareSubjects(a, b guard.Subject) int {
+	return cmp.Or(cmp.Compare(a.ProjectID, b.ProjectID), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
+}
+
 // Apply checks the cap and, within it, calls every deletion with at most
 // concurrency calls at a time (at least 1). Above the cap it deletes nothing
-// (guard.CheckCap): every deletion is listed as held. Entries keep the
-// order in which they were planned, so summaries are stable. Apply does not
+// (guard.CheckCap): every deletion is listed as held. Entries are sorted by
+// project, kind and id, so a preview and the real run list one plan in one
+// order however selection was parallelised. Apply does not
 // stop at a failed deletion: each one is independent, and a failure is
 // reported in its entry.
 func (p *Plan) Apply(ctx context.Context, maxDeletions, concurrency int) Result {
@@ -165,6 +171,12 @@ func (p *Plan) Apply(ctx context.Context, maxDeletions, concurrency int) Result 
 	deletions := slices.Clone(p.deletions)
 	res := Result{Reports: slices.Clone(p.reports), Skipped: slices.Clone(p.skipped), Cap: maxDeletions}
 	p.mu.Unlock()
+	slices.SortStableFunc(deletions, func(a, b Candidate) int { return compareSubjects(a.Subject, b.Subject) })
+	for _, es := range [][]Entry{res.Reports, res.Skipped} {
+		slices.SortStableFunc(es, func(a, b Entry) int {
+			return compareSubjects(guard.Subject{ProjectID: a.ProjectID, Kind: a.Kind, ID: a.ID}, guard.Subject{ProjectID: b.ProjectID, Kind: b.Kind, ID: b.ID})
+		})
+	}
 
 	res.Deletions = make([]Entry, len(deletions))
 	for i, c := range deletions {

@@ -71,8 +71,8 @@ func TestPlanAppliesOnlyWhatTheGuardAllows(t *testing.T) {
 				{s: guard.Subject{Kind: "admin_api_key", ID: "key_7", Self: true}},
 				{s: guard.Subject{Kind: "invite", ID: "invite-8", Email: "dev@example.com"}},
 			},
-			wantDeleted: []string{"key_1", "invite-8"},
-			wantSkipped: []string{"key_protected", "key_2", "key_3", "invite-4", "key_5", "key_6", "key_7"},
+			wantDeleted: []string{"invite-8", "key_1"},
+			wantSkipped: []string{"key_7", "invite-4", "key_2", "key_3", "key_6", "key_protected", "key_5"},
 		},
 		{
 			name: "a service account is skipped when one of its keys is protected",
@@ -105,7 +105,7 @@ func TestPlanAppliesOnlyWhatTheGuardAllows(t *testing.T) {
 				t.Errorf("deleted %v, want %v", got, tt.wantDeleted)
 			}
 			if got := ids(res.Deletions); !slices.Equal(got, tt.wantDeleted) {
-				t.Errorf("summary deletions %v, want %v (plan order)", got, tt.wantDeleted)
+				t.Errorf("summary deletions %v, want %v (sorted by project, kind, id)", got, tt.wantDeleted)
 			}
 			if got := ids(res.Skipped); !slices.Equal(got, tt.wantSkipped) {
 				t.Errorf("skipped %v, want %v", got, tt.wantSkipped)

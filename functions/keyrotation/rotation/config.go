@@ -1,0 +1,61 @@
+// Package rotation is the keyrotation function: Secrets Manager rotation of
+// orgwarden's admin key and of service-account keys, and a scheduled sweep
+// that revokes stale keys and completes the deferred deletion of rotated-out
+// credentials. One handler serves both, chosen by the event's shape (Event).
+package rotation
+
+import (
+	"context"
+	"time"
+
+	"github.com/orgwarden/orgwarden/shared/app"
+	"github.com/orgwarden/orgwarden/shared/config"
+)
+
+// Function is the function's name in logs, metrics and summaries.
+const Function = "keyrotation"
+
+// Config is keyrotation's own configuration (docs/architecture.md).
+type Config struct {
+	// Grace is how long a rotated-out credential keeps working.
+	Grace time.Duration
+	// StaleUnused: project keys not used for this long are revoked.
+	StaleUnused time.Duration
+	// StaleNeverUsed: never-used project keys older than this are revoked.
+	StaleNeverUsed time.Duration
+	// AdminKeyUnused: admin keys unused for this long are reported.
+	AdminKeyUnused time.Duration
+	// RevokeAdminKeys also revokes those admin keys.
+	RevokeAdminKeys bool
+	// DeleteStaleServiceAccounts deletes service accounts whose keys are all stale.
+	DeleteStaleServiceAccounts bool
+	// ManagedSecrets are the secrets whose deferred retirements the sweep completes.
+	ManagedSecrets []string
+}
+
+const day = 24 * time.Hour
+
+// ReadConfig reads keyrotation's variables; check r.Err() afterwards.
+func ReadConfig(r *config.Reader) Config {
+	return Config{
+		Grace:                      r.Duration("ORGWARDEN_ROTATION_GRACE", 24*time.Hour, 0, 365*day),
+		StaleUnused:                r.Duration("ORGWARDEN_STALE_KEY_UNUSED", 90*day, day, 3650*day),
+		StaleNeverUsed:             r.Duration("ORGWARDEN_STALE_KEY_NEVER_USED", 30*day, day, 3650*day),
+		AdminKeyUnused:             r.Duration("ORGWARDEN_ADMIN_KEY_UNUSED", 90*day, day, 3650*day),
+		RevokeAdminKeys:            r.Bool("ORGWARDEN_REVOKE_ADMIN_KEYS", false),
+		DeleteStaleServiceAccounts: r.Bool("ORGWARDEN_DELETE_STALE_SERVICE_ACCOUNTS", false),
+		ManagedSecrets:             r.List("ORGWARDEN_MANAGED_SECRET_ARNS"),
+	}
+}
+
+// FromEnv builds the handler from the environment, as main.go does at
+// Lambda init. Every configuration problem is reported in one error.
+func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Handler, error) {
+	r := config.NewReader(env)
+	cfg := ReadConfig(r)
+	deps, err := app.Load(ctx, Function, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	return New(deps, cfg), nil
+}

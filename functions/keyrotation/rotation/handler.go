@@ -1,0 +1,116 @@
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/orgwarden/orgwarden/shared/app"
+	"github.com/orgwarden/orgwarden/shared/metrics"
+)
+
+// Handler is the keyrotation Lambda handler.
+type Handler struct {
+	deps *app.Deps
+	cfg  Config
+	now  func() time.Time
+}
+
+// Option adjusts a Handler.
+type Option func(*Handler)
+
+// WithClock replaces time.Now, e.g. with an emulator's clock in tests and
+// the demo, so key ages and grace periods are judged by the same time.
+func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
+
+// New returns a handler over deps.
+func New(deps *app.Deps, cfg Config, opts ...Option) *Handler {
+	h := &Handler{deps: deps, cfg: cfg, now: time.Now}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// Result is what one invocation returns; it is also its published summary.
+type Result struct {
+	Rotation *RotationSummary `json:"rotation,omitempty"`
+	Sweep    *SweepSummary    `json:"sweep,omitempty"`
+}
+
+// RotationSummary is the summary of one rotation step.
+type RotationSummary struct {
+	Kind  string `json:"kind"` // "rotation"
+	RunID string `json:"run_id"`
+	StepResult
+	DurationMs int64 `json:"duration_ms"`
+}
+
+// Handle serves one invocation: a rotation step or a sweep.
+func (h *Handler) Handle(ctx context.Context, ev Event) (*Result, error) {
+	switch {
+	case ev.Rotation != nil:
+		s, err := h.Rotate(ctx, ev)
+		return &Result{Rotation: s}, err
+	case ev.Schedule != nil:
+		s, err := h.Sweep(ctx, ev.Schedule.DryRun)
+		return &Result{Sweep: s}, err
+	}
+	return nil, errors.New("keyrotation: empty event")
+}
+
+// ErrDryRunRotation refuses a rotation in dry-run mode: every step changes
+// a key or a secret, so there is nothing a rotation could preview.
+var ErrDryRunRotation = errors.New("rotation refused: ORGWARDEN_DRY_RUN is set, and a rotation changes keys; unset it on the rotation function")
+
+// Rotate runs one rotation step and publishes its summary.
+func (h *Handler) Rotate(ctx context.Context, ev Event) (*RotationSummary, error) {
+	ctx, runID := app.StartRun(ctx)
+	start := h.now()
+	sum := &RotationSummary{Kind: "rotation", RunID: runID}
+	var err error
+	if h.deps.Common.DryRun {
+		sum.StepResult = StepResult{SecretARN: ev.Rotation.SecretID, Step: ev.Rotation.Step, VersionID: ev.Rotation.ClientRequestToken,
+			Outcome: OutcomeFailed, Error: ErrDryRunRotation.Error()}
+		err = ErrDryRunRotation
+	} else {
+		sum.StepResult, err = h.rotate(ctx, ev)
+	}
+	sum.DurationMs = h.now().Sub(start).Milliseconds()
+
+	rec := h.deps.Metrics()
+	if err != nil {
+		rec.Count("RotationFailures", 1)
+	} else {
+		rec.Count("RotationSteps", 1)
+	}
+	rec.Add("RunDurationMs", float64(sum.DurationMs), metrics.Milliseconds)
+	return sum, errors.Join(err, h.publish(ctx, rec, sum))
+}
+
+func (h *Handler) rotate(ctx context.Context, ev Event) (StepResult, error) {
+	client, err := h.deps.AdminClient(ctx, false)
+	if err != nil {
+		res := StepResult{SecretARN: ev.Rotation.SecretID, Step: ev.Rotation.Step, VersionID: ev.Rotation.ClientRequestToken, Outcome: OutcomeFailed, Error: err.Error()}
+		return res, err
+	}
+	r := &Rotator{
+		SM: h.deps.AWS.SecretsManager, Admin: client, Grace: h.cfg.Grace, Now: h.now, Log: h.deps.Log,
+		BaseURL: h.deps.Common.BaseURL, Timeout: h.deps.Common.HTTPTimeout,
+	}
+	return r.Step(ctx, *ev.Rotation)
+}
+
+// publish logs and sends the summary, then writes the metrics. Metrics are
+// written even when the bus fails, so the alarms still see the run.
+func (h *Handler) publish(ctx context.Context, rec *metrics.Recorder, summary any) error {
+	perr := h.deps.Summary().Publish(ctx, summary)
+	if perr != nil {
+		h.deps.Log.ErrorContext(ctx, "summary not published", "error", perr)
+	}
+	if ferr := rec.Flush(); ferr != nil {
+		return errors.Join(perr, fmt.Errorf("flush metrics: %w", ferr))
+	}
+	return perr
+}

@@ -1,0 +1,367 @@
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+
+	"github.com/orgwarden/orgwarden/shared/adminclient"
+	"github.com/orgwarden/orgwarden/shared/app"
+	"github.com/orgwarden/orgwarden/shared/guard"
+	"github.com/orgwarden/orgwarden/shared/metrics"
+	"github.com/orgwarden/orgwarden/shared/sweep"
+)
+
+// SweepSummary is what a stale-key sweep found and did.
+type SweepSummary struct {
+	Kind       string     `json:"kind"` // "stale_key_sweep"
+	RunID      string     `json:"run_id"`
+	DryRun     bool       `json:"dry_run"`
+	StartedAt  time.Time  `json:"started_at"`
+	DurationMs int64      `json:"duration_ms"`
+	Thresholds Thresholds `json:"thresholds"`
+	Scanned    Scanned    `json:"scanned"`
+	// Keys are the stale keys, service accounts and admin keys: revoked (or
+	// planned, in a dry run), reported, or skipped, within the cap.
+	Keys sweep.Result `json:"keys"`
+	// Retirements are rotated-out credentials whose grace period is over.
+	Retirements Retirements `json:"retirements"`
+	Counts      Counts      `json:"counts"`
+	Errors      []string    `json:"errors,omitempty"`
+}
+
+// Thresholds echo the configuration the run judged by.
+type Thresholds struct {
+	StaleKeyUnused             string `json:"stale_key_unused"`
+	StaleKeyNeverUsed          string `json:"stale_key_never_used"`
+	AdminKeyUnused             string `json:"admin_key_unused"`
+	RevokeAdminKeys            bool   `json:"revoke_admin_keys"`
+	DeleteStaleServiceAccounts bool   `json:"delete_stale_service_accounts"`
+	MaxDeletions               int    `json:"max_deletions"`
+}
+
+// Scanned counts what the run looked at.
+type Scanned struct {
+	Projects       int `json:"projects"`
+	ProjectKeys    int `json:"project_keys"`
+	AdminKeys      int `json:"admin_keys"`
+	ManagedSecrets int `json:"managed_secrets"`
+}
+
+// Retirements report the deferred deletions of rotated-out credentials.
+type Retirements struct {
+	Deletions []sweep.Entry `json:"deletions"`
+	Skipped   []sweep.Entry `json:"skipped,omitempty"`
+	// Pending are retirements whose grace period is not over yet.
+	Pending []PendingRetirement `json:"pending,omitempty"`
+}
+
+// PendingRetirement is a rotated-out credential still in its grace period.
+type PendingRetirement struct {
+	Secret       string    `json:"secret"`
+	CredentialID string    `json:"credential_id"`
+	Due          time.Time `json:"due"`
+}
+
+// Counts are the figures the metrics carry.
+type Counts struct {
+	// Revoked credentials were deleted by this run (stale ones and
+	// retirements; not in a dry run).
+	Revoked int `json:"revoked"`
+	// Reported were found stale and left: report-only, planned in a dry
+	// run, or held because the plan exceeded the cap.
+	Reported int `json:"reported"`
+	Skipped  int `json:"skipped"`
+	Failed   int `json:"failed"`
+}
+
+// Sweep revokes stale keys and completes due retirements, then publishes
+// the summary. dryRun can only add to the configured dry run.
+func (h *Handler) Sweep(ctx context.Context, dryRun bool) (*SweepSummary, error) {
+	ctx, runID := app.StartRun(ctx)
+	start := h.now()
+	c := h.deps.Common
+	sum := &SweepSummary{
+		Kind: "stale_key_sweep", RunID: runID, DryRun: c.DryRun || dryRun, StartedAt: start.UTC(),
+		Thresholds: Thresholds{
+			StaleKeyUnused: days(h.cfg.StaleUnused), StaleKeyNeverUsed: days(h.cfg.StaleNeverUsed), AdminKeyUnused: days(h.cfg.AdminKeyUnused),
+			RevokeAdminKeys: h.cfg.RevokeAdminKeys, DeleteStaleServiceAccounts: h.cfg.DeleteStaleServiceAccounts, MaxDeletions: c.MaxDeletions,
+		},
+	}
+	err := h.sweep(ctx, sum)
+	if err != nil {
+		sum.Errors = append(sum.Errors, splitErrors(err)...)
+	}
+	sum.DurationMs = h.now().Sub(start).Milliseconds()
+
+	for _, e := range append(slices.Clone(sum.Keys.Deletions), sum.Retirements.Deletions...) {
+		switch e.Outcome {
+		case string(adminclient.Done):
+			sum.Counts.Revoked++
+		case string(adminclient.Planned), sweep.Held:
+			sum.Counts.Reported++
+		case string(adminclient.Failed):
+			sum.Counts.Failed++
+		}
+	}
+	sum.Counts.Reported += len(sum.Keys.Reports)
+	sum.Counts.Skipped = len(sum.Keys.Skipped) + len(sum.Retirements.Skipped)
+
+	rec := h.deps.Metrics()
+	rec.Count("KeysRevoked", sum.Counts.Revoked)
+	rec.Count("KeysReported", sum.Counts.Reported)
+	rec.Count("CapExceeded", boolInt(sum.Keys.CapExceeded))
+	rec.Add("RunDurationMs", float64(sum.DurationMs), metrics.Milliseconds)
+	if sum.Counts.Failed > 0 {
+		err = errors.Join(err, fmt.Errorf("%d deletions failed (see the summary)", sum.Counts.Failed))
+	}
+	return sum, errors.Join(err, h.publish(ctx, rec, sum))
+}
+
+// sweep fills sum. Listing errors that leave part of the organization
+// unseen are returned after the rest has been swept: every planned
+// deletion is justified on its own, so an unreadable project does not make
+// another project's stale key less stale.
+func (h *Handler) sweep(ctx context.Context, sum *SweepSummary) error {
+	client, err := h.deps.AdminClient(ctx, sum.DryRun)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	rules := h.deps.Common.Rules
+
+	managed, merr := h.readManagedSecrets(ctx)
+	sum.Scanned.ManagedSecrets = len(managed)
+
+	sel := &selection{cfg: h.cfg, client: client, now: now, managed: managedCredentials(managed)}
+	found, serr, fatal := sel.run(ctx)
+	sum.Scanned = Scanned{Projects: sel.projects, ProjectKeys: sel.keys, AdminKeys: sel.adminKeys, ManagedSecrets: len(managed)}
+	if fatal != nil {
+		return errors.Join(merr, fatal, serr)
+	}
+
+	plan := sweep.NewPlan(rules)
+	for _, f := range found {
+		if why, ok := sel.managed[f.Subject.ID]; ok {
+			plan.Skip(f.Subject, why)
+			continue
+		}
+		plan.Add(f)
+	}
+	sum.Keys = plan.Apply(ctx, h.deps.Common.MaxDeletions, client.Concurrency())
+
+	retPlan := sweep.NewPlan(rules)
+	sum.Retirements.Pending = planRetirements(h.deps.AWS, client, managed, now, retPlan, h.deps.Log)
+	// Retirements do not count against the cap: each was decided by a
+	// rotation, they are bounded by the managed secrets, and each is
+	// checked against the secret's live versions. Holding them back would
+	// keep rotated-out keys alive, which is the risk rotation removes.
+	ret := retPlan.Apply(ctx, math.MaxInt, client.Concurrency())
+	sum.Retirements.Deletions, sum.Retirements.Skipped = ret.Deletions, ret.Skipped
+	return errors.Join(merr, serr)
+}
+
+// selection finds stale credentials across the organization.
+type selection struct {
+	cfg     Config
+	client  *adminclient.Client
+	now     time.Time
+	managed map[string]string // credential id -> why the sweep leaves it alone
+
+	mu                        sync.Mutex
+	projects, keys, adminKeys int
+	found                     []sweep.Candidate
+	userKeys                  []userKey
+}
+
+// userKey is a stale user-owned key whose owner's organization role is
+// filled in once the users are listed.
+type userKey struct {
+	index  int
+	userID string
+}
+
+// run lists projects, their keys and the admin keys, with the users listed
+// alongside (for owners' roles), and returns the candidates, the errors of
+// parts it could not read, and an error that makes the whole selection
+// unusable.
+func (s *selection) run(ctx context.Context) (found []sweep.Candidate, partial, fatal error) {
+	var (
+		wg    sync.WaitGroup
+		roles map[string]string
+		uerr  error
+	)
+	wg.Go(func() { roles, uerr = orgRoles(ctx, s.client) })
+
+	projects, err := adminclient.Collect(s.client.Projects(ctx, false))
+	if err != nil {
+		wg.Wait()
+		return nil, nil, fmt.Errorf("list projects: %w", err)
+	}
+	s.projects = len(projects)
+	perr := adminclient.ForEach(ctx, s.client, projects, s.project)
+	aerr := s.adminAPIKeys(ctx)
+	wg.Wait()
+	if uerr != nil {
+		// Without roles, a key of an organization owner cannot be told
+		// from any other: delete nothing.
+		return nil, errors.Join(perr, aerr), fmt.Errorf("list users (needed to recognise owners): %w", uerr)
+	}
+	for _, uk := range s.userKeys {
+		s.found[uk.index].Subject.OrgRole = roles[uk.userID]
+	}
+	return s.found, errors.Join(perr, aerr), nil
+}
+
+func orgRoles(ctx context.Context, c *adminclient.Client) (map[string]string, error) {
+	roles := map[string]string{}
+	for u, err := range c.Users(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		roles[u.ID] = u.Role
+	}
+	return roles, nil
+}
+
+func (s *selection) add(c sweep.Candidate, ownerUserID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ownerUserID != "" {
+		s.userKeys = append(s.userKeys, userKey{index: len(s.found), userID: ownerUserID})
+	}
+	s.found = append(s.found, c)
+}
+
+// stale says whether a credential last used at lastUsed (0: never) and
+// created at created is stale, and why.
+func (s *selection) stale(lastUsed, created int64, unused, neverUsed time.Duration, unusedVar, neverVar string) (string, bool) {
+	if lastUsed > 0 {
+		idle := s.now.Sub(time.Unix(lastUsed, 0))
+		return fmt.Sprintf("unused for %s (%s %s)", days(idle), unusedVar, days(unused)), idle >= unused
+	}
+	age := s.now.Sub(time.Unix(created, 0))
+	return fmt.Sprintf("never used, created %s ago (%s %s)", days(age), neverVar, days(neverUsed)), age >= neverUsed
+}
+
+func (s *selection) project(ctx context.Context, p openai.Project) error {
+	keys, err := adminclient.Collect(s.client.ProjectAPIKeys(ctx, p.ID))
+	s.mu.Lock()
+	s.keys += len(keys)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	byAccount := map[string][]openai.ProjectAPIKey{}
+	for _, k := range keys {
+		if k.Owner.Type == "service_account" || k.Owner.ServiceAccount.ID != "" {
+			byAccount[k.Owner.ServiceAccount.ID] = append(byAccount[k.Owner.ServiceAccount.ID], k)
+			continue
+		}
+		why, stale := s.stale(k.LastUsedAt, k.CreatedAt, s.cfg.StaleUnused, s.cfg.StaleNeverUsed, "ORGWARDEN_STALE_KEY_UNUSED", "ORGWARDEN_STALE_KEY_NEVER_USED")
+		if !stale {
+			continue
+		}
+		s.add(sweep.Candidate{
+			Subject: guard.Subject{Kind: "project_api_key", ID: k.ID, Name: k.Name, Email: k.Owner.User.Email, ProjectID: p.ID},
+			Reason:  why,
+			Delete: func(ctx context.Context, reason string) (adminclient.Outcome, error) {
+				return s.client.DeleteProjectAPIKey(ctx, p.ID, k.ID, k.Name, reason)
+			},
+		}, k.Owner.User.ID)
+	}
+
+	// A service account's keys cannot be deleted one by one: the account
+	// is a candidate when every one of its keys is stale.
+	for _, id := range slices.Sorted(maps.Keys(byAccount)) {
+		keys := byAccount[id]
+		var also []guard.Subject
+		oldest := ""
+		allStale := true
+		for _, k := range keys {
+			why, stale := s.stale(k.LastUsedAt, k.CreatedAt, s.cfg.StaleUnused, s.cfg.StaleNeverUsed, "ORGWARDEN_STALE_KEY_UNUSED", "ORGWARDEN_STALE_KEY_NEVER_USED")
+			if !stale {
+				allStale = false
+				break
+			}
+			if oldest == "" {
+				oldest = why
+			}
+			also = append(also, guard.Subject{Kind: "project_api_key", ID: k.ID, Name: k.Name, ProjectID: p.ID})
+		}
+		if !allStale {
+			continue
+		}
+		name := keys[0].Owner.ServiceAccount.Name
+		s.add(sweep.Candidate{
+			Subject:    guard.Subject{Kind: "service_account", ID: id, Name: name, ProjectID: p.ID},
+			Also:       also,
+			Reason:     fmt.Sprintf("all %d of its keys are stale (first: %s)", len(keys), oldest),
+			ReportOnly: !s.cfg.DeleteStaleServiceAccounts,
+			Delete: func(ctx context.Context, reason string) (adminclient.Outcome, error) {
+				return s.client.DeleteServiceAccount(ctx, p.ID, id, name, reason)
+			},
+		}, "")
+	}
+	return nil
+}
+
+func (s *selection) adminAPIKeys(ctx context.Context) error {
+	for k, err := range s.client.AdminAPIKeys(ctx) {
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.adminKeys++
+		s.mu.Unlock()
+		why, stale := s.stale(k.LastUsedAt, k.CreatedAt, s.cfg.AdminKeyUnused, s.cfg.AdminKeyUnused, "ORGWARDEN_ADMIN_KEY_UNUSED", "ORGWARDEN_ADMIN_KEY_UNUSED")
+		if !stale {
+			continue
+		}
+		// The owner's role is not passed: every admin key belongs to an
+		// owner, and ORGWARDEN_REVOKE_ADMIN_KEYS is the explicit consent.
+		s.add(sweep.Candidate{
+			Subject:    guard.Subject{Kind: "admin_api_key", ID: k.ID, Name: k.Name, Self: s.client.IsSelf(k)},
+			Reason:     why,
+			ReportOnly: !s.cfg.RevokeAdminKeys,
+			Delete: func(ctx context.Context, reason string) (adminclient.Outcome, error) {
+				return s.client.DeleteAdminAPIKey(ctx, k.ID, reason)
+			},
+		}, "")
+	}
+	return nil
+}
+
+// days renders a duration in whole days ("90d"), or hours below a day.
+func days(d time.Duration) string {
+	if d < 24*time.Hour {
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// splitErrors turns a joined error into its messages.
+func splitErrors(err error) []string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []string
+		for _, e := range j.Unwrap() {
+			out = append(out, splitErrors(e)...)
+		}
+		return out
+	}
+	return []string{err.Error()}
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/shared/logging"
+)
+
+// emulatorCmd serves the Admin API emulator until interrupted. The first
+// line of stdout is the base URL, so scripts can read it.
+func (c *cli) emulatorCmd(ctx context.Context, args []string) error {
+	fs := c.flags("emulator", "emulator [--addr 127.0.0.1:8787] [--seed small|large|none] [--faults SPEC] [--admin-key KEY]")
+	addr := fs.String("addr", "127.0.0.1:8787", "listen address (loopback)")
+	seedName := fs.String("seed", "small", "organization to generate: small, large or none")
+	seedValue := fs.Uint64("seed-value", 1, "generator seed: the same value gives the same organization")
+	faultSpec := fs.String("faults", "", "injected faults, e.g. 429=0.1,500=0.05,503=0.01,reset=0.02,latency=20ms,retry-after=1s")
+	adminKey := fs.String("admin-key", "", "admin key the emulator accepts (default: $OPENAI_ADMIN_KEY)")
+	verbose := fs.Bool("v", false, "log every request to stderr")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *adminKey == "" {
+		*adminKey, _ = c.env("OPENAI_ADMIN_KEY")
+	}
+	if *adminKey == "" {
+		return fmt.Errorf("%w: set --admin-key or OPENAI_ADMIN_KEY to the key clients will send", errUsage)
+	}
+	opts, err := emulatorOptions(*seedName, *seedValue, *faultSpec)
+	if err != nil {
+		return err
+	}
+	opts.AdminKeys = []string{*adminKey}
+	if *verbose {
+		opts.Logger = logging.New(c.stderr, slog.LevelDebug)
+	}
+	emu, err := emulator.New(opts)
+	if err != nil {
+		return fmt.Errorf("start emulator: %w", err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(c.stdout, "http://%s/v1\n", ln.Addr())
+	fmt.Fprintf(c.stderr, "emulator: seed %s, faults %q; press Ctrl-C to stop\n", *seedName, *faultSpec)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		return nil
+	}
+}
+
+func emulatorOptions(seedName string, seedValue uint64, faultSpec string) (emulator.Options, error) {
+	var opts emulator.Options
+	switch strings.ToLower(seedName) {
+	case "small":
+		s := emulator.SmallSeed(seedValue)
+		opts.Seed = &s
+	case "large":
+		s := emulator.LargeSeed(seedValue)
+		opts.Seed = &s
+	case "none", "":
+	default:
+		return opts, fmt.Errorf("%w: --seed %q: want small, large or none", errUsage, seedName)
+	}
+	opts.RandomSeed = seedValue
+	if faultSpec != "" {
+		f, err := emulator.ParseFaults(faultSpec)
+		if err != nil {
+			return opts, fmt.Errorf("%w: --faults: %v", errUsage, err)
+		}
+		opts.Faults = f
+	}
+	return opts, nil
+}

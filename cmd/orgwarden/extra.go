@@ -3,5 +3,7 @@ package main
 // extraCommands are commands that belong to one function (verify for the
 // audit export, restore for offboarding). Their files add them here.
 func (c *cli) extraCommands() map[string]command {
-	return map[string]command{}
+	return map[string]command{
+		"restore": c.restoreCommand(),
+	}
 }

@@ -24,7 +24,9 @@ type lambdaFunction struct {
 
 // functions lists every function the CLI knows, in demo order.
 func functions() []lambdaFunction {
-	return []lambdaFunction{}
+	return []lambdaFunction{
+		offboardingFunction(),
+	}
 }
 
 func lookupFunction(name string) (lambdaFunction, error) {

@@ -72,10 +72,6 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	}()
 
 	clients := &clientCache{deps: h.deps}
-	off := func(c *adminclient.Client) *Offboarder {
-		return &Offboarder{Client: c, Rules: h.deps.Common.Rules, MaxKeyRevocations: h.deps.Common.MaxDeletions,
-			Journal: h.journal, Prefix: h.cfg.JournalPrefix, Log: h.deps.Log, Now: h.Now}
-	}
 
 	// Messages about the same request (a duplicate in the same batch) run
 	// one after the other, so the second sees the first's record; the
@@ -100,7 +96,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	for _, g := range order {
 		wg.Go(func() {
 			for _, i := range groups[g] {
-				failed[i] = h.process(ctx, ev.Records[i], parsed[i], clients, off, rec)
+				failed[i] = h.process(ctx, ev.Records[i], parsed[i], clients, rec)
 			}
 		})
 	}
@@ -132,10 +128,31 @@ func parseMessage(m events.SQSMessage) parsedMessage {
 }
 
 // process handles one message and reports whether SQS should redeliver it.
-func (h *Handler) process(ctx context.Context, m events.SQSMessage, p parsedMessage, clients *clientCache,
-	off func(*adminclient.Client) *Offboarder, rec *metrics.Recorder) (retry bool) {
+func (h *Handler) process(ctx context.Context, m events.SQSMessage, p parsedMessage, clients *clientCache, rec *metrics.Recorder) (retry bool) {
+	s, err := h.offboardOne(ctx, p, clients, rec)
+	if err != nil {
+		switch s.FailureKind {
+		case KindBadInput, KindRefused:
+			if dlqErr := h.deadLetter(ctx, m, s.FailureKind, reasonOf(err)); dlqErr != nil {
+				// SQS's own redrive policy moves it after maxReceiveCount.
+				s.Error += "; dead-letter queue: " + logging.Redact(dlqErr.Error())
+				s.Retry = true
+			} else {
+				s.DeadLettered = true
+			}
+		default:
+			s.Retry = true
+		}
+	}
+	h.publish(ctx, s)
+	return s.Retry
+}
+
+// offboardOne runs one parsed request and records its metrics; the
+// summary says what happened and, on failure, of which kind.
+func (h *Handler) offboardOne(ctx context.Context, p parsedMessage, clients *clientCache, rec *metrics.Recorder) (Summary, error) {
 	start := h.Now()
-	s := Summary{MessageID: m.MessageId, ReceiveCount: p.at.ReceiveCount}
+	s := Summary{MessageID: p.at.MessageID, ReceiveCount: p.at.ReceiveCount}
 	rec.Count(MetricMessagesProcessed, 1)
 
 	var (
@@ -146,28 +163,15 @@ func (h *Handler) process(ctx context.Context, m events.SQSMessage, p parsedMess
 		s.fromRequest(p.req)
 		var c *adminclient.Client
 		if c, err = clients.get(ctx, p.req.DryRun); err == nil {
-			res, err = off(c).Offboard(ctx, p.req, p.at)
+			res, err = h.offboarder(c).Offboard(ctx, p.req, p.at)
 		}
 	}
 	s.fromResult(res)
-
 	if err != nil {
 		kind := classify(err)
 		s.FailureKind, s.Error = kind, logging.Redact(err.Error())
 		rec.Count(MetricFailures, 1)
 		rec.Count(MetricFailures, 1, metrics.Dim{Name: "Kind", Value: kind})
-		switch kind {
-		case KindBadInput, KindRefused:
-			if dlqErr := h.deadLetter(ctx, m, kind, reasonOf(err)); dlqErr != nil {
-				// SQS's own redrive policy moves it after maxReceiveCount.
-				s.Error += "; dead-letter queue: " + logging.Redact(dlqErr.Error())
-				s.Retry = true
-			} else {
-				s.DeadLettered = true
-			}
-		default:
-			s.Retry = true
-		}
 	}
 	if res != nil && !s.DryRun {
 		if res.Outcome == Offboarded {
@@ -182,10 +186,37 @@ func (h *Handler) process(ctx context.Context, m events.SQSMessage, p parsedMess
 		}
 	}
 	s.DurationMs = h.Now().Sub(start).Milliseconds()
-	if perr := h.deps.Summary().Publish(ctx, s); perr != nil {
-		h.deps.Log.WarnContext(ctx, "publish summary", "message_id", m.MessageId, "error", logging.Redact(perr.Error()))
+	return s, err
+}
+
+func (h *Handler) publish(ctx context.Context, s Summary) {
+	if err := h.deps.Summary().Publish(ctx, s); err != nil {
+		h.deps.Log.WarnContext(ctx, "publish summary", "message_id", s.MessageID, "error", logging.Redact(err.Error()))
 	}
-	return s.Retry
+}
+
+// Run offboards one person outside SQS, for `orgwarden run offboarding`:
+// the same guards, journal, summary and metrics as a queued request, but a
+// refusal or bad input is returned to the caller instead of dead-lettered.
+func (h *Handler) Run(ctx context.Context, body []byte) (Summary, error) {
+	ctx, runID := app.StartRun(ctx)
+	rec := h.deps.Metrics()
+	defer func() {
+		if err := rec.Flush(); err != nil {
+			h.deps.Log.ErrorContext(ctx, "flush metrics", "error", err.Error())
+		}
+	}()
+	p := parsedMessage{at: Attempt{MessageID: "cli-" + runID, SentAt: h.Now()}}
+	p.req, p.err = message.Parse(body)
+	clients := &clientCache{deps: h.deps}
+	s, err := h.offboardOne(ctx, p, clients, rec)
+	h.publish(ctx, s)
+	return s, err
+}
+
+func (h *Handler) offboarder(c *adminclient.Client) *Offboarder {
+	return &Offboarder{Client: c, Rules: h.deps.Common.Rules, MaxKeyRevocations: h.deps.Common.MaxDeletions,
+		Journal: h.journal, Prefix: h.cfg.JournalPrefix, Log: h.deps.Log, Now: h.Now}
 }
 
 // reasonOf is the human reason for a dead-lettered message.

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/orgwarden/orgwarden/shared/awslocal"
+	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
+	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
+	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+)
+
+// offboardingEnv serves an organization with the three people of
+// functions/offboarding/examples/sqs-event.json, a journal bucket and a
+// dead-letter queue, and returns the environment the function reads.
+func offboardingEnv(t *testing.T) (map[string]string, *emulator.Emulator, *locals3.Server) {
+	t.Helper()
+	ctx := context.Background()
+	srv := emulatortest.New(t, emulator.Options{})
+	emu := srv.Emulator
+	proj, err := emu.AddProject(emulator.NewProject{Name: "research"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"alice.leaver@example.com", "bob.leaver@example.com"} {
+		id, err := emu.AddUser(emulator.NewUser{Email: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := emu.AddProjectUser(proj, id, "owner"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := emu.AddProjectAPIKey(proj, emulator.NewProjectAPIKey{Name: "notebook", OwnerUserID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := emu.AddInvite(emulator.NewInvite{Email: "carol.leaver@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	s3srv := locals3.New(t)
+	if err := s3srv.CreateBucket(ctx, "journal"); err != nil {
+		t.Fatal(err)
+	}
+	sqsSrv := localsqs.New(t)
+	dlq, err := sqsSrv.CreateQueue(ctx, "offboarding-dlq", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"OPENAI_BASE_URL":          srv.URL,
+		"OPENAI_ADMIN_KEY":         srv.AdminKey,
+		"ORGWARDEN_DLQ_URL":        dlq,
+		"ORGWARDEN_JOURNAL_BUCKET": "journal",
+		"AWS_ENDPOINT_URL_S3":      s3srv.URL,
+		"AWS_ENDPOINT_URL_SQS":     sqsSrv.URL,
+		"AWS_REGION":               awslocal.Region,
+		"AWS_ACCESS_KEY_ID":        awslocal.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":    awslocal.SecretAccessKey,
+	}, emu, s3srv
+}
+
+func TestInvokeOffboardingThenRestore(t *testing.T) {
+	env, emu, s3srv := offboardingEnv(t)
+	event := filepath.Join("..", "..", "functions", "offboarding", "examples", "sqs-event.json")
+
+	code, stdout, stderr := runCLI(t, env, "invoke", "offboarding", "--event", event)
+	if code != 0 {
+		t.Fatalf("invoke exit %d: %s", code, stderr)
+	}
+	var resp struct {
+		BatchItemFailures []any `json:"batchItemFailures"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("invoke printed %q (%v)", stdout, err)
+	}
+	if n := len(emu.Users()); n != 1 {
+		t.Errorf("%d users left, want only the organization's owner", n)
+	}
+	if n := len(emu.Invites()); n != 0 {
+		t.Errorf("%d invites left", n)
+	}
+	for _, s := range emu.IssuedSecrets() {
+		if strings.Contains(stdout+stderr, s) {
+			t.Fatal("a key value appears in the CLI's output")
+		}
+	}
+
+	list, err := s3srv.Client().ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("journal")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aliceKey string
+	for _, o := range list.Contents {
+		if strings.Contains(*o.Key, "alice.leaver@example.com-hr-4711") {
+			aliceKey = *o.Key
+		}
+	}
+	if len(list.Contents) != 3 || aliceKey != "offboarding/2026/11/23/alice.leaver@example.com-hr-4711.json" {
+		t.Fatalf("journal objects %d, alice's %q", len(list.Contents), aliceKey)
+	}
+
+	mutations := len(emu.MutatingRequests())
+	code, stdout, stderr = runCLI(t, env, "restore", "--record", "s3://journal/"+aliceKey, "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "would_do: invite") || !strings.Contains(stdout, `"notebook"`) {
+		t.Fatalf("restore --dry-run exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if n := len(emu.MutatingRequests()); n != mutations {
+		t.Fatalf("dry-run restore sent %d mutating requests", n-mutations)
+	}
+
+	obj, err := s3srv.Client().GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("journal"), Key: aws.String(aliceKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Body.Close()
+	file := filepath.Join(t.TempDir(), "alice.json")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ReadFrom(obj.Body); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	code, stdout, stderr = runCLI(t, env, "restore", "--record", file, "--json")
+	if code != 0 {
+		t.Fatalf("restore exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Actions []struct{ What, Outcome string }
+		Next    string
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Actions) != 1 || rep.Actions[0].Outcome != "created" || rep.Next == "" {
+		t.Fatalf("restore report %s (%v)", stdout, err)
+	}
+	invites := emu.Invites()
+	if len(invites) != 1 || invites[0].Email != "alice.leaver@example.com" || len(invites[0].Projects) != 1 || invites[0].Projects[0].Role != "owner" {
+		t.Errorf("restore invite %+v", invites)
+	}
+}
+
+func TestRunOffboardingDryRun(t *testing.T) {
+	env, emu, _ := offboardingEnv(t)
+	code, stdout, stderr := runCLI(t, env, "run", "offboarding", "--email", "bob.leaver@example.com", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var s struct {
+		Outcome string
+		Done    struct {
+			Projects int `json:"projects"`
+			APIKeys  int `json:"api_keys"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil || s.Outcome != "dry_run" || s.Done.Projects != 1 || s.Done.APIKeys != 1 {
+		t.Fatalf("summary %s (%v)", stdout, err)
+	}
+	if n := len(emu.MutatingRequests()); n != 0 {
+		t.Errorf("dry run sent %d mutating requests", n)
+	}
+	code, _, stderr = runCLI(t, env, "run", "offboarding", "--email", "not-an-email")
+	if code != 1 || !strings.Contains(stderr, "exactly one @") {
+		t.Errorf("bad email: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, env, "restore")
+	if code != 2 || !strings.Contains(stderr, "--record is required") {
+		t.Errorf("restore without --record: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/orgwarden/orgwarden/functions/offboarding/offboard"
+	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
+	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/restore"
+	"github.com/orgwarden/orgwarden/shared/app"
+	"github.com/orgwarden/orgwarden/shared/config"
+)
+
+// restoreCommand is `orgwarden restore`, offboarding's rollback.
+func (c *cli) restoreCommand() command {
+	return command{"re-invite an offboarded person from their journal record", c.restoreCmd}
+}
+
+func (c *cli) restoreCmd(ctx context.Context, args []string) error {
+	fs := c.flags("restore", "restore --record FILE|s3://BUCKET/KEY [--dry-run] [--reason R] [--json]")
+	record := fs.String("record", "", "the offboarding journal record: a file or s3://bucket/key (required)")
+	dryRun := fs.Bool("dry-run", false, "report what would be done, change nothing")
+	reason := fs.String("reason", "", "why, for the change log (default: the record's key)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *record == "" {
+		return fmt.Errorf("%w: --record is required", errUsage)
+	}
+	deps, err := app.Load(ctx, offboard.Function, config.NewReader(c.env), app.Options{Out: c.stderr})
+	if err != nil {
+		return err
+	}
+	rec, err := journal.Read(ctx, deps.AWS.S3, *record)
+	if err != nil {
+		return err
+	}
+	client, err := deps.AdminClient(ctx, *dryRun)
+	if err != nil {
+		return err
+	}
+	ctx, _ = app.StartRun(ctx)
+	rep, restoreErr := restore.Restore(ctx, client, rec, *reason)
+	if rep != nil {
+		if *asJSON {
+			enc := json.NewEncoder(c.stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(rep); err != nil {
+				return err
+			}
+		} else {
+			printRestoreReport(c.stdout, rep)
+		}
+	}
+	return restoreErr
+}
+
+func printRestoreReport(w io.Writer, rep *restore.Report) {
+	mode := ""
+	if rep.DryRun {
+		mode = " (dry run: nothing was changed)"
+	}
+	fmt.Fprintf(w, "Restore of %s%s\n", rep.Email, mode)
+	if rep.UserID != "" {
+		fmt.Fprintf(w, "  %s is an organization member again (user %s)\n", rep.Email, rep.UserID)
+	}
+	for _, a := range rep.Actions {
+		line := "  " + a.Outcome + ": " + a.What
+		for _, part := range []string{a.ID, a.ProjectID, a.Role} {
+			if part != "" {
+				line += " " + part
+			}
+		}
+		if a.Note != "" {
+			line += " (" + a.Note + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	if len(rep.CannotRestore) > 0 {
+		fmt.Fprintln(w, "Cannot be restored:")
+		fmt.Fprintln(w, "  - "+strings.Join(rep.CannotRestore, "\n  - "))
+	}
+	if rep.Next != "" {
+		fmt.Fprintln(w, "Next: "+rep.Next)
+	}
+}

@@ -32,8 +32,10 @@ var errUsage = errors.New("usage")
 func newCLI(stdout, stderr io.Writer, env config.Lookup) *cli {
 	c := &cli{stdout: stdout, stderr: stderr, env: env}
 	c.commands = map[string]command{
-		"run":    {"run one job once against OPENAI_BASE_URL", c.runCmd},
-		"invoke": {"run a function's Lambda handler on a JSON event", c.invokeCmd},
+		"emulator": {"serve the Admin API emulator on loopback", c.emulatorCmd},
+		"run":      {"run one job once against OPENAI_BASE_URL", c.runCmd},
+		"invoke":   {"run a function's Lambda handler on a JSON event", c.invokeCmd},
+		"demo":     {"run every job end to end on the emulator and local AWS services", c.demoCmd},
 	}
 	for name, cmd := range c.extraCommands() {
 		c.commands[name] = cmd

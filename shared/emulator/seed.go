@@ -374,25 +374,23 @@ func (sd *seeder) events() error {
 		// Options' admin keys are added after seeding; history still has an API actor.
 		adminKeys = []*adminKey{{id: "key_" + sd.ids.token(16), owner: sd.e.firstOwner()}}
 	}
+	h := newHistory(sd, adminKeys, ips, agents)
 	for i := range n {
 		at = min(sd.now, at+sd.rng.Int64N(step+1))
 		typ := table[sd.rng.IntN(len(table))]
-		u := sd.users[sd.rng.IntN(len(sd.users))]
+		ui := sd.rng.IntN(len(sd.users))
 		var actor *auditlog.Actor
 		switch r := sd.rng.IntN(20); {
 		case r < 12 || strings.HasPrefix(typ, "log"):
-			actor = &auditlog.Actor{Type: "session", UserID: u.id, UserEmail: u.email, IPAddress: ips[int(hash(u.id))%len(ips)],
-				UserAgent: agents[int(hash(u.id))%len(agents)]}
+			actor = h.session(ui)
 		case r < 19 || len(sd.saIDs) == 0:
-			k := adminKeys[sd.rng.IntN(len(adminKeys))]
-			actor = &auditlog.Actor{Type: "api_key", APIKeyID: k.id, APIKeyType: "user", UserID: k.owner.id, UserEmail: k.owner.email}
+			actor = h.admin[sd.rng.IntN(len(h.admin))]
 		default:
-			sa := sd.saIDs[sd.rng.IntN(len(sd.saIDs))]
-			actor = &auditlog.Actor{Type: "api_key", APIKeyID: "key_" + sa[len(sa)-8:], APIKeyType: "service_account", ServiceAccountID: sa}
+			actor = h.serviceAccount(sd.rng.IntN(len(sd.saIDs)))
 		}
-		p := sd.projects[sd.rng.IntN(len(sd.projects))]
-		ev := auditlog.Event{EffectiveAt: at, Type: typ, Actor: actor, Project: &auditlog.Project{ID: p.id, Name: p.name}}
-		sd.detail(&ev, i, u, p)
+		pi := sd.rng.IntN(len(sd.projects))
+		ev := auditlog.Event{EffectiveAt: at, Type: typ, Actor: actor, Project: h.project(pi)}
+		h.detail(&ev, i, ui, pi)
 		if _, err := sd.e.audit.Append(ev); err != nil {
 			return fmt.Errorf("seed audit events: %w", err)
 		}
@@ -400,50 +398,137 @@ func (sd *seeder) events() error {
 	return nil
 }
 
-// detail fills the resource and payload for a seeded event type.
-func (sd *seeder) detail(ev *auditlog.Event, i int, u *user, p *project) {
-	key := func() string {
-		if len(sd.keyIDs) == 0 || sd.rng.IntN(3) == 0 {
-			return fmt.Sprintf("key_hist%06d", sd.rng.IntN(5000))
-		}
-		return sd.keyIDs[sd.rng.IntN(len(sd.keyIDs))]
+// history builds seeded events from cached parts: a million events reuse a
+// few thousand actors, projects and payload fragments.
+type history struct {
+	sd       *seeder
+	ips      []string
+	agents   []string
+	admin    []*auditlog.Actor
+	sessions []*auditlog.Actor
+	sas      []*auditlog.Actor
+	projects []*auditlog.Project
+	fixed    map[string]string
+	invited  []string // invite.sent detail per user
+	created  []string // project.created detail per project
+	renamed  []string // project.updated detail per project
+	histKeys []string
+	invites  []string
+}
+
+func newHistory(sd *seeder, keys []*adminKey, ips, agents []string) *history {
+	h := &history{sd: sd, ips: ips, agents: agents,
+		sessions: make([]*auditlog.Actor, len(sd.users)), sas: make([]*auditlog.Actor, len(sd.saIDs)),
+		projects: make([]*auditlog.Project, len(sd.projects)), invited: make([]string, len(sd.users)),
+		created: make([]string, len(sd.projects)), renamed: make([]string, len(sd.projects)),
+		histKeys: make([]string, 5000), invites: make([]string, 20000)}
+	for _, k := range keys {
+		h.admin = append(h.admin, &auditlog.Actor{Type: "api_key", APIKeyID: k.id, APIKeyType: "user", UserID: k.owner.id, UserEmail: k.owner.email})
 	}
+	h.fixed = map[string]string{
+		"login.failed":            members("error_code", "invalid_credentials", "error_message", "Wrong email or password."),
+		"api_key.created":         members("data", obj{"scopes", []string{"/v1/*"}}),
+		"api_key.updated":         members("changes_requested", obj{"scopes", []string{"api.model.read"}}),
+		"user.added":              members("data", obj{"role", "member"}),
+		"user.updated owner":      members("changes_requested", obj{"role", "owner"}),
+		"user.updated reader":     members("changes_requested", obj{"role", "reader"}),
+		"service_account.created": members("data", obj{"role", "member"}),
+		"service_account.updated": members("changes_requested", obj{"role", "owner"}),
+		"organization.updated":    members("changes_requested", obj{"name", "Example Org"}),
+	}
+	return h
+}
+
+func (h *history) session(ui int) *auditlog.Actor {
+	if h.sessions[ui] == nil {
+		u := h.sd.users[ui]
+		h.sessions[ui] = &auditlog.Actor{Type: "session", UserID: u.id, UserEmail: u.email,
+			IPAddress: h.ips[int(hash(u.id))%len(h.ips)], UserAgent: h.agents[int(hash(u.id))%len(h.agents)]}
+	}
+	return h.sessions[ui]
+}
+
+func (h *history) serviceAccount(i int) *auditlog.Actor {
+	if h.sas[i] == nil {
+		sa := h.sd.saIDs[i]
+		h.sas[i] = &auditlog.Actor{Type: "api_key", APIKeyID: "key_" + sa[len(sa)-8:], APIKeyType: "service_account", ServiceAccountID: sa}
+	}
+	return h.sas[i]
+}
+
+func (h *history) project(pi int) *auditlog.Project {
+	if h.projects[pi] == nil {
+		p := h.sd.projects[pi]
+		h.projects[pi] = &auditlog.Project{ID: p.id, Name: p.name}
+	}
+	return h.projects[pi]
+}
+
+func (h *history) key() string {
+	sd := h.sd
+	if len(sd.keyIDs) == 0 || sd.rng.IntN(3) == 0 {
+		i := sd.rng.IntN(len(h.histKeys))
+		if h.histKeys[i] == "" {
+			h.histKeys[i] = fmt.Sprintf("key_hist%06d", i)
+		}
+		return h.histKeys[i]
+	}
+	return sd.keyIDs[sd.rng.IntN(len(sd.keyIDs))]
+}
+
+func (h *history) invite(i int) string {
+	i %= len(h.invites)
+	if h.invites[i] == "" {
+		h.invites[i] = fmt.Sprintf("invite-hist%05d", i)
+	}
+	return h.invites[i]
+}
+
+// detail fills the resource and payload for a seeded event type.
+func (h *history) detail(ev *auditlog.Event, i, ui, pi int) {
+	sd := h.sd
+	u, p := sd.users[ui], sd.projects[pi]
 	switch ev.Type {
 	case "login.failed":
-		ev.Detail = members("error_code", "invalid_credentials", "error_message", "Wrong email or password.")
-	case "api_key.created":
-		ev.ResourceID, ev.Detail = key(), members("data", obj{"scopes", []string{"/v1/*"}})
-	case "api_key.updated":
-		ev.ResourceID, ev.Detail = key(), members("changes_requested", obj{"scopes", []string{"api.model.read"}})
+		ev.Detail = h.fixed[ev.Type]
+	case "api_key.created", "api_key.updated":
+		ev.ResourceID, ev.Detail = h.key(), h.fixed[ev.Type]
 	case "api_key.deleted":
-		ev.ResourceID = key()
+		ev.ResourceID = h.key()
 	case "user.added":
-		ev.ResourceID, ev.Detail = u.id, members("data", obj{"role", "member"})
+		ev.ResourceID, ev.Detail = u.id, h.fixed[ev.Type]
 	case "user.updated":
-		ev.ResourceID, ev.Detail = u.id, members("changes_requested", obj{"role", []string{"owner", "reader"}[sd.rng.IntN(2)]})
+		ev.ResourceID, ev.Detail = u.id, h.fixed["user.updated "+[]string{"owner", "reader"}[sd.rng.IntN(2)]]
 	case "user.deleted":
 		ev.ResourceID = sd.departed[sd.rng.IntN(len(sd.departed))].id
 	case "invite.sent":
-		ev.ResourceID, ev.Detail = fmt.Sprintf("invite-hist%05d", i%20000), members("data", obj{"email", u.email, "role", "reader"})
+		if h.invited[ui] == "" {
+			h.invited[ui] = members("data", obj{"email", u.email, "role", "reader"})
+		}
+		ev.ResourceID, ev.Detail = h.invite(i), h.invited[ui]
 	case "invite.accepted", "invite.deleted":
-		ev.ResourceID = fmt.Sprintf("invite-hist%05d", sd.rng.IntN(20000))
+		ev.ResourceID = h.invite(sd.rng.IntN(len(h.invites)))
 	case "project.created":
-		ev.ResourceID, ev.Detail = p.id, members("data", obj{"name", p.name, "title", p.name})
+		if h.created[pi] == "" {
+			h.created[pi] = members("data", obj{"name", p.name, "title", p.name})
+		}
+		ev.ResourceID, ev.Detail = p.id, h.created[pi]
 	case "project.updated":
-		ev.ResourceID, ev.Detail = p.id, members("changes_requested", obj{"title", p.name})
+		if h.renamed[pi] == "" {
+			h.renamed[pi] = members("changes_requested", obj{"title", p.name})
+		}
+		ev.ResourceID, ev.Detail = p.id, h.renamed[pi]
 	case "project.archived":
 		ev.ResourceID = p.id
-	case "service_account.created":
-		ev.ResourceID, ev.Detail = sd.someSA(), members("data", obj{"role", "member"})
-	case "service_account.updated":
-		ev.ResourceID, ev.Detail = sd.someSA(), members("changes_requested", obj{"role", "owner"})
+	case "service_account.created", "service_account.updated":
+		ev.ResourceID, ev.Detail = sd.someSA(), h.fixed[ev.Type]
 	case "service_account.deleted":
 		ev.ResourceID = sd.someSA()
 	case "rate_limit.updated":
 		d := defaultRateLimits[sd.rng.IntN(len(defaultRateLimits))]
 		ev.ResourceID, ev.Detail = "rl-"+d.model, members("changes_requested", obj{"max_requests_per_1_minute", d.rpm / int64(1+sd.rng.IntN(4))})
 	case "organization.updated":
-		ev.ResourceID, ev.Detail = "org-seeded", members("changes_requested", obj{"name", "Example Org"})
+		ev.ResourceID, ev.Detail = "org-seeded", h.fixed[ev.Type]
 	case "role.assignment.created":
 		ev.ResourceID, ev.Detail = "role_asg_"+u.id[5:13], members("principal_id", u.id, "principal_type", "user", "resource_id", p.id, "resource_type", "api.project")
 	case "role.bound_to_resource":

@@ -131,12 +131,34 @@ type Store struct {
 	projects []projectInfo
 	projIdx  map[Project]uint32
 
+	// Posting lists, indexed by type index or interned string id.
 	order      [2][]uint32 // 0 = organization events, 1 = tenant-scoped
-	byType     map[uint16][]uint32
-	byProject  map[uint32][]uint32
-	byActorID  map[uint32][]uint32
-	byEmail    map[uint32][]uint32
-	byResource map[uint32][]uint32
+	byType     postings
+	byProject  postings
+	byActorID  postings
+	byEmail    postings
+	byResource postings
+	maxAt      int64 // newest effective_at so far: later events append without searching
+
+	actorPtr map[*Actor]uint32 // seeding passes the same few thousand actors a million times
+	projPtr  map[*Project]uint32
+}
+
+// postings maps a dense id to its key-ordered event list.
+type postings [][]uint32
+
+func (p *postings) at(id uint32) []uint32 {
+	if int(id) < len(*p) {
+		return (*p)[id]
+	}
+	return nil
+}
+
+func (p *postings) set(id uint32, l []uint32) {
+	for int(id) >= len(*p) {
+		*p = append(*p, nil)
+	}
+	(*p)[id] = l
 }
 
 // New returns an empty store. salt makes generated ids differ between emulators.
@@ -149,11 +171,9 @@ func New(salt uint64) *Store {
 		typeIdx:    map[string]uint16{},
 		actorIdx:   map[Actor]uint32{},
 		projIdx:    map[Project]uint32{},
-		byType:     map[uint16][]uint32{},
-		byProject:  map[uint32][]uint32{},
-		byActorID:  map[uint32][]uint32{},
-		byEmail:    map[uint32][]uint32{},
-		byResource: map[uint32][]uint32{},
+		maxAt:      math.MinInt64,
+		actorPtr:   map[*Actor]uint32{},
+		projPtr:    map[*Project]uint32{},
 	}
 }
 
@@ -174,7 +194,8 @@ func (s *Store) Grow(n int) {
 	}
 }
 
-// Append stores a generated event and returns its id.
+// Append stores a generated event and returns its id. The Actor and Project
+// an event points to must not change afterwards: they are remembered by address.
 func (s *Store) Append(e Event) (string, error) {
 	if e.Type == "" {
 		return "", errors.New("append audit event: empty type")
@@ -185,10 +206,20 @@ func (s *Store) Append(e Event) (string, error) {
 	seq := uint32(len(s.recs))
 	r := rec{at: e.EffectiveAt, typ: s.typeOf(e.Type), raw: -1}
 	if e.Actor != nil {
-		r.actor = s.actorOf(*e.Actor)
+		a, ok := s.actorPtr[e.Actor]
+		if !ok {
+			a = s.actorOf(*e.Actor)
+			s.actorPtr[e.Actor] = a
+		}
+		r.actor = a
 	}
 	if e.Project != nil && e.Project.ID != "" {
-		r.project = s.projectOf(*e.Project)
+		p, ok := s.projPtr[e.Project]
+		if !ok {
+			p = s.projectOf(*e.Project)
+			s.projPtr[e.Project] = p
+		}
+		r.project = p
 	}
 	if e.ResourceID != "" {
 		r.res = s.strs.id(e.ResourceID)
@@ -389,15 +420,25 @@ func renderActor(a Actor) []byte {
 
 func (s *Store) index(seq uint32) {
 	r := &s.recs[seq]
+	// The newest event so far goes at the end of every list; only late
+	// events need a search.
+	newest := r.at >= s.maxAt
+	s.maxAt = max(s.maxAt, r.at)
+	add := func(list []uint32) []uint32 {
+		if newest {
+			return append(list, seq)
+		}
+		return s.insert(list, seq)
+	}
 	scope := 0
 	if s.types[r.typ].tenant {
 		scope = 1
 	}
-	s.order[scope] = s.insert(s.order[scope], seq)
-	s.byType[r.typ] = s.insert(s.byType[r.typ], seq)
+	s.order[scope] = add(s.order[scope])
+	s.byType.set(uint32(r.typ), add(s.byType.at(uint32(r.typ))))
 	if r.project != none {
 		p := s.projects[r.project-1].id
-		s.byProject[p] = s.insert(s.byProject[p], seq)
+		s.byProject.set(p, add(s.byProject.at(p)))
 	}
 	if r.actor != none {
 		a := &s.actors[r.actor-1]
@@ -405,14 +446,14 @@ func (s *Store) index(seq uint32) {
 			if id == none || (i > 0 && id == a.ids[0]) || (i > 1 && id == a.ids[1]) {
 				continue
 			}
-			s.byActorID[id] = s.insert(s.byActorID[id], seq)
+			s.byActorID.set(id, add(s.byActorID.at(id)))
 		}
 		if a.email != none {
-			s.byEmail[a.email] = s.insert(s.byEmail[a.email], seq)
+			s.byEmail.set(a.email, add(s.byEmail.at(a.email)))
 		}
 	}
 	if r.res != none {
-		s.byResource[r.res] = s.insert(s.byResource[r.res], seq)
+		s.byResource.set(r.res, add(s.byResource.at(r.res)))
 	}
 }
 
@@ -510,15 +551,15 @@ func (s *Store) List(q Query) (Page, error) {
 	if len(q.EventTypes) > 0 {
 		var lists [][]uint32
 		for t := range types {
-			lists = append(lists, s.byType[t])
+			lists = append(lists, s.byType.at(uint32(t)))
 		}
 		dims = append(dims, lists)
 	}
 	var empty bool
-	f.projects, empty = s.dimension(q.ProjectIDs, s.byProject, false, &dims)
-	f.actorIDs, empty = s.dimension(q.ActorIDs, s.byActorID, empty, &dims)
-	f.emails, empty = s.dimension(lower(q.ActorEmails), s.byEmail, empty, &dims)
-	f.resources, empty = s.dimension(q.ResourceIDs, s.byResource, empty, &dims)
+	f.projects, empty = s.dimension(q.ProjectIDs, &s.byProject, false, &dims)
+	f.actorIDs, empty = s.dimension(q.ActorIDs, &s.byActorID, empty, &dims)
+	f.emails, empty = s.dimension(lower(q.ActorEmails), &s.byEmail, empty, &dims)
+	f.resources, empty = s.dimension(q.ResourceIDs, &s.byResource, empty, &dims)
 	if empty || (len(q.EventTypes) > 0 && len(types) == 0) || hi.less(lo) {
 		return Page{Data: []json.RawMessage{}}, nil
 	}
@@ -567,7 +608,7 @@ func (s *Store) List(q Query) (Page, error) {
 
 // dimension resolves filter values to interned ids and adds their posting
 // lists to dims. It reports empty when values were given but none is known.
-func (s *Store) dimension(values []string, index map[uint32][]uint32, empty bool, dims *[][][]uint32) (map[uint32]bool, bool) {
+func (s *Store) dimension(values []string, index *postings, empty bool, dims *[][][]uint32) (map[uint32]bool, bool) {
 	if len(values) == 0 {
 		return nil, empty
 	}
@@ -576,7 +617,7 @@ func (s *Store) dimension(values []string, index map[uint32][]uint32, empty bool
 	for _, v := range values {
 		if id, ok := s.strs.lookup(v); ok && !set[id] {
 			set[id] = true
-			lists = append(lists, index[id])
+			lists = append(lists, index.at(id))
 		}
 	}
 	*dims = append(*dims, lists)

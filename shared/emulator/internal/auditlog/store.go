@@ -164,16 +164,16 @@ func (p *postings) set(id uint32, l []uint32) {
 // New returns an empty store. salt makes generated ids differ between emulators.
 func New(salt uint64) *Store {
 	return &Store{
-		salt:       salt,
-		rawIDs:     map[string]uint32{},
-		strs:       newInterner(),
-		details:    newInterner(),
-		typeIdx:    map[string]uint16{},
-		actorIdx:   map[Actor]uint32{},
-		projIdx:    map[Project]uint32{},
-		maxAt:      math.MinInt64,
-		actorPtr:   map[*Actor]uint32{},
-		projPtr:    map[*Project]uint32{},
+		salt:     salt,
+		rawIDs:   map[string]uint32{},
+		strs:     newInterner(),
+		details:  newInterner(),
+		typeIdx:  map[string]uint16{},
+		actorIdx: map[Actor]uint32{},
+		projIdx:  map[Project]uint32{},
+		maxAt:    math.MinInt64,
+		actorPtr: map[*Actor]uint32{},
+		projPtr:  map[*Project]uint32{},
 	}
 }
 

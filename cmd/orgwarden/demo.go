@@ -33,7 +33,9 @@ type demoStep struct {
 // demoSteps lists the steps in order; each function adds its own in its
 // demo_<name>.go file.
 func demoSteps() []demoStep {
-	return []demoStep{}
+	return []demoStep{
+		offboardingDemo(),
+	}
 }
 
 // demo is the world every step runs in: the Admin API emulator with the

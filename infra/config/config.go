@@ -105,6 +105,8 @@ type AuditExport struct {
 	SliceConcurrency int      `json:"sliceConcurrency"`
 	RolloverBytes    int64    `json:"rolloverBytes"`
 	RolloverEvents   int      `json:"rolloverEvents"`
+	// TenantEvents also exports tenant-scoped audit events (tenant_only=true).
+	TenantEvents bool `json:"tenantEvents"`
 	// LagAlarmThreshold raises the export-lag alarm when ExportLagSeconds exceeds it.
 	LagAlarmThreshold string `json:"lagAlarmThreshold"`
 
@@ -218,6 +220,7 @@ func Default() Config {
 			SliceConcurrency:       8,
 			RolloverBytes:          67108864,
 			RolloverEvents:         100000,
+			TenantEvents:           true,
 			LagAlarmThreshold:      "3h",
 			ObjectLock:             ObjectLock{Mode: ObjectLockCompliance, RetentionDays: 365},
 			Lifecycle:              Lifecycle{InfrequentAccessDays: 30, GlacierInstantRetrievalDays: 90},

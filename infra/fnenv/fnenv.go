@@ -35,9 +35,9 @@ const ScheduleInput = "{}"
 // keys only.
 const RetireTagPrefix = "orgwarden:retire:"
 
-// AuditStateBucketVar names the bucket holding the export checkpoint. It is not yet
-// in docs/architecture.md: the checkpoint cannot live in the Object Lock audit bucket
-// (every overwrite would leave a locked version behind), see infra/README.md.
+// AuditStateBucketVar names the bucket holding the export checkpoint: the
+// checkpoint cannot live in the Object Lock audit bucket (every overwrite would
+// leave a locked version behind), see infra/README.md.
 const AuditStateBucketVar = "ORGWARDEN_AUDIT_STATE_BUCKET"
 
 // Resources are the deployed names the functions need. In the stack they are CDK
@@ -94,6 +94,7 @@ func For(fn string, cfg config.Config, res Resources) (map[string]string, error)
 		env["ORGWARDEN_AUDIT_SLICE_CONCURRENCY"] = strconv.Itoa(a.SliceConcurrency)
 		env["ORGWARDEN_AUDIT_ROLLOVER_BYTES"] = strconv.FormatInt(a.RolloverBytes, 10)
 		env["ORGWARDEN_AUDIT_ROLLOVER_EVENTS"] = strconv.Itoa(a.RolloverEvents)
+		env["ORGWARDEN_AUDIT_TENANT_EVENTS"] = strconv.FormatBool(a.TenantEvents)
 		env[AuditStateBucketVar] = res.AuditStateBucket
 	case Offboarding:
 		env = common(cfg, cfg.Offboarding.DryRun, res)

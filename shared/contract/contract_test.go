@@ -272,3 +272,23 @@ func TestViolationsCarryNoKeyMaterial(t *testing.T) {
 		t.Fatalf("violation text %q", s)
 	}
 }
+
+func TestBasePath(t *testing.T) {
+	spec := contract.RequireSpec(t)
+	v := contract.NewValidator(spec, contract.WithBasePath("/api/openai/v1/"))
+	srv := httptest.NewServer(v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"object":"list","data":[],"has_more":false}`)
+	})))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/openai/v1/organization/invites", nil)
+	req.Header.Set("Authorization", "Bearer k")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if v.Coverage()["list-invites"] != 1 || len(v.Violations()) != 0 {
+		t.Fatalf("coverage %v violations %v", v.Coverage(), v.Violations())
+	}
+}

@@ -3,6 +3,10 @@
 // describes it. It is the ground truth for the functions' tests, the demo and
 // the benchmarks.
 //
+// Without a Seed the organization holds one owner (owner@example.com), the
+// default project and one admin key (AdminKey). SmallSeed is the demo
+// organization and LargeSeed the benchmark one (NamedSeed for flags).
+//
 // Use it in-process (emulatortest.New serves it on loopback and validates all
 // traffic against the spec) or standalone behind http.Server. Clients use
 // <server>/v1 as base URL and an admin key as bearer token:
@@ -48,6 +52,9 @@
 //     "inactive", so an offboarding that forgot to revoke keys is visible.
 //     Their admin keys stay valid.
 //   - Removing or demoting the last organization owner is refused (400).
+//     A user's role is owner or reader (the User schema's values; the
+//     update's prose says "owner or member", which is refused). role_id
+//     (custom roles) is not emulated and refused.
 //   - owner_project_access: a user's key is active while the user is in the
 //     organization and the project; a service account's while its role is
 //     not "none"; no key of an archived project is active. Without the

@@ -61,6 +61,17 @@ func LargeSeed(value uint64) Seed {
 		AuditSpan: 90 * 24 * time.Hour}
 }
 
+// NamedSeed returns the seed called name ("small" or "large"), for command-line flags.
+func NamedSeed(name string, value uint64) (Seed, error) {
+	switch name {
+	case "small":
+		return SmallSeed(value), nil
+	case "large":
+		return LargeSeed(value), nil
+	}
+	return Seed{}, fmt.Errorf("unknown seed %q (want small or large)", name)
+}
+
 const day = int64(24 * 60 * 60)
 
 type seeder struct {

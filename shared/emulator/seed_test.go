@@ -160,3 +160,14 @@ func TestSeedValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestNamedSeed(t *testing.T) {
+	for name, want := range map[string]emulator.Seed{"small": emulator.SmallSeed(4), "large": emulator.LargeSeed(4)} {
+		if got, err := emulator.NamedSeed(name, 4); err != nil || got != want {
+			t.Errorf("NamedSeed(%q) = %+v, %v", name, got, err)
+		}
+	}
+	if _, err := emulator.NamedSeed("medium", 1); err == nil {
+		t.Error("NamedSeed accepted medium")
+	}
+}

@@ -8,7 +8,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.1.4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help demo test build lint vulncheck bench e2e clean
+.PHONY: help demo test build lint vulncheck clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -42,3 +42,5 @@ clean: ## remove build outputs
 
 # Each area adds its own targets in a fragment of its own.
 -include infra/infra.mk
+-include e2e/e2e.mk
+-include bench/bench.mk

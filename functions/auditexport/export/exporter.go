@@ -244,7 +244,8 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		}
 	}
 
-	st.Open = &checkpoint.Open{Generation: st.Generation + 1, RunID: r.id, StartedAt: r.start.Unix()}
+	gen := st.Generation + 1
+	st.Open = &checkpoint.Open{Generation: gen, RunID: r.id, StartedAt: r.start.Unix()}
 	stopWatch := r.watchStop(ctx)
 	defer stopWatch()
 	heartbeat := r.heartbeat(ctx)
@@ -256,7 +257,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	}
 	link, err := r.seal(ctx)
 	if err != nil {
-		return res, errors.Join(runErr, fmt.Errorf("seal generation %d: %w", st.Open.Generation, err))
+		return res, errors.Join(runErr, fmt.Errorf("seal generation %d: %w", gen, err))
 	}
 	res.Generation, res.Digest = link.Generation, link.Key
 	return res, runErr

@@ -4,7 +4,10 @@ import (
 	"slices"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
+	"github.com/orgwarden/orgwarden/functions/auditexport/export/layout"
 )
+
+const day = 24 * 60 * 60
 
 // planSlices splits spans into about n pieces of at least minLen seconds
 // (at least one per span), newest first, and makes one slice per piece and
@@ -35,12 +38,21 @@ func planSlices(spans checkpoint.Spans, n int, minLen int64, tenant bool, next *
 		k := max(1, (want*s.Len()+total/2)/total)
 		k = min(k, s.Len())
 		step := s.Len() / k
+		from := s.From
 		for i := range k {
-			p := checkpoint.Span{From: s.From + i*step, To: s.From + (i+1)*step}
-			if i == k-1 {
-				p.To = s.To
+			to := s.From + (i+1)*step
+			if step >= day {
+				// Whole-day pieces end at midnight, so a day's events land in
+				// one slice and one object, not two.
+				to = layout.DayStart(to)
 			}
-			pieces = append(pieces, p)
+			if i == k-1 {
+				to = s.To
+			}
+			if to > from {
+				pieces = append(pieces, checkpoint.Span{From: from, To: to})
+				from = to
+			}
 		}
 	}
 	slices.SortFunc(pieces, func(a, b checkpoint.Span) int {

@@ -2,6 +2,7 @@ package runtimeapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -144,6 +145,28 @@ func (f *Function) Lines() []Line {
 		out = append(out, p.Lines()...)
 	}
 	return out
+}
+
+// WaitLine waits for a line that satisfies match from any process the
+// function ran. A process writes its output before it answers, but the
+// output may be read after the answer arrives: wait for a line rather than
+// reading Lines right after Invoke.
+func (f *Function) WaitLine(ctx context.Context, match func(Line) bool) (Line, error) {
+	f.mu.Lock()
+	procs := append([]*Process(nil), f.procs...)
+	f.mu.Unlock()
+	if len(procs) == 0 {
+		return Line{}, errors.New("wait for line: the function has not run")
+	}
+	// Earlier processes were stopped, so their output is complete.
+	for _, p := range procs[:len(procs)-1] {
+		for _, l := range p.Lines() {
+			if match(l) {
+				return l, nil
+			}
+		}
+	}
+	return procs[len(procs)-1].WaitLine(ctx, match)
 }
 
 // Close stops the warm process and the server.

@@ -131,19 +131,17 @@ func TestInvokeWarmProcess(t *testing.T) {
 		t.Errorf("%d cold starts for warm invocations", f.ColdStarts())
 	}
 
-	lines := f.Lines()
-	if !hasLine(lines, "stdout", "handling "+reqID) || !hasLine(lines, "stderr", "stderr line for "+reqID) {
-		t.Errorf("captured output %+v", lines)
+	for stream, text := range map[string]string{"stdout": "handling " + reqID, "stderr": "stderr line for " + reqID} {
+		if _, err := f.WaitLine(t.Context(), lineMatch(stream, text)); err != nil {
+			t.Errorf("%s line %q: %v; captured %+v", stream, text, err, f.Lines())
+		}
 	}
 }
 
-func hasLine(lines []runtimeapi.Line, stream, substr string) bool {
-	for _, l := range lines {
-		if l.Stream == stream && strings.Contains(l.Text, substr) {
-			return true
-		}
+func lineMatch(stream, substr string) func(runtimeapi.Line) bool {
+	return func(l runtimeapi.Line) bool {
+		return (stream == "" || l.Stream == stream) && strings.Contains(l.Text, substr)
 	}
-	return false
 }
 
 func TestFailedInvocations(t *testing.T) {
@@ -223,8 +221,8 @@ func TestInitFailures(t *testing.T) {
 			if res.ErrorType != tt.wantType || !strings.Contains(res.ErrorMessage, tt.wantMessage) {
 				t.Fatalf("result %s %q, want %s %q", res.ErrorType, res.ErrorMessage, tt.wantType, tt.wantMessage)
 			}
-			if !strings.Contains(fmt.Sprint(f.Lines()), tt.wantLine) {
-				t.Errorf("output %+v lacks %q", f.Lines(), tt.wantLine)
+			if _, err := f.WaitLine(t.Context(), lineMatch("", tt.wantLine)); err != nil {
+				t.Errorf("output %+v lacks %q: %v", f.Lines(), tt.wantLine, err)
 			}
 			// Every invocation retries init in a new environment, and fails again.
 			res = invoke(t, f, `{"action":"echo"}`, runtimeapi.InvokeOptions{})

@@ -19,6 +19,10 @@ import (
 )
 
 type event struct {
+	// Step and SecretId come in Secrets Manager rotation events.
+	Step     string `json:"Step"`
+	SecretID string `json:"SecretId"`
+
 	Action string `json:"action"`
 	Millis int    `json:"ms"`
 	Size   int    `json:"size"`
@@ -33,6 +37,13 @@ func handle(ctx context.Context, ev event) (any, error) {
 	invocations++
 	lc, _ := lambdacontext.FromContext(ctx)
 	deadline, _ := ctx.Deadline()
+	if ev.Step != "" {
+		fmt.Println("rotation step", ev.Step, ev.SecretID)
+		if ev.Step == os.Getenv("FN_FAIL_STEP") {
+			return nil, errors.New("rotation step " + ev.Step + " failed")
+		}
+		return nil, nil
+	}
 	switch ev.Action {
 	case "echo":
 		fmt.Println("handling", lc.AwsRequestID)

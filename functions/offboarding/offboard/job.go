@@ -158,7 +158,8 @@ func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attem
 	key := journal.Key(o.Prefix, dated, req.Email, req.RequestKey())
 	fresh := func() *journal.Record {
 		r := journal.New(key, req.Email, req.RequestKey(), now)
-		r.Request = journal.Request{Reason: req.Reason, Ticket: req.Ticket, RequestedAt: req.RequestedAt,
+		// HR free text is stored as given, except key material pasted into it.
+		r.Request = journal.Request{Reason: logging.Redact(req.Reason), Ticket: logging.Redact(req.Ticket), RequestedAt: req.RequestedAt,
 			Kind: string(req.Kind), Via: req.Via, EventID: req.EventID, UserID: req.UserID}
 		return r
 	}
@@ -682,7 +683,7 @@ func changeReason(req message.Request) string {
 	if req.Reason != "" {
 		b.WriteString(": " + req.Reason)
 	}
-	return b.String()
+	return logging.Redact(b.String())
 }
 
 // unfinished describes the items of rec without a final outcome.

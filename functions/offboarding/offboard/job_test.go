@@ -2,6 +2,7 @@ package offboard
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -416,4 +417,40 @@ func listJournal(t *testing.T, o *org) []string {
 		keys = append(keys, *c.Key)
 	}
 	return keys
+}
+
+func TestOffboardWritesTheJournalBeforeAnyChange(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t, 2, 1)
+	off := o.offboarder(false, guard.Rules{})
+	off.Journal = &journal.Store{S3: o.store.S3, Bucket: "no-such-bucket"}
+	o.emu.ResetRequests()
+	res, err := off.Offboard(ctx, request(o.person.email), Attempt{MessageID: "m"})
+	if err == nil || res.Outcome != Incomplete {
+		t.Fatalf("Offboard = %s, %v; want an error", res.Outcome, err)
+	}
+	if n := len(o.emu.MutatingRequests()); n != 0 {
+		t.Errorf("%d changes sent without a journal record", n)
+	}
+}
+
+func TestKeyMaterialPastedIntoARequestStaysOut(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t, 1, 1)
+	planted := "sk-proj-" + strings.Repeat("Zq9", 12)
+	req := request(o.person.email)
+	req.Reason = "handover: old key was " + planted
+	res, err := o.offboarder(false, guard.Rules{}).Offboard(ctx, req, Attempt{MessageID: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := o.store.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(journalBucket), Key: aws.String(res.Record.Key)})
+	must(t, err)
+	defer obj.Body.Close()
+	var body strings.Builder
+	_, err = io.Copy(&body, obj.Body)
+	must(t, err)
+	if strings.Contains(body.String(), planted) || strings.Contains(o.logs.String(), planted) {
+		t.Errorf("the planted key reached the journal or the logs")
+	}
 }

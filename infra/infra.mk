@@ -17,8 +17,11 @@ CDK_FLAGS := --output cdk.out --no-notices --no-version-reporting
 
 .PHONY: synth diff deploy cdk-bootstrap infra-config-required
 
+# aws-cdk ships Go project templates (`%name%.template.go`); a go.mod in
+# node_modules makes it a module of its own, so `go test ./...` skips it.
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund
+	@printf 'module node_modules\n\n// Keeps npm packages out of the orgwarden module (see infra/infra.mk).\n' > node_modules/go.mod
 	@touch $@
 
 synth: build $(CDK) ## synthesize the stack into cdk.out/ (offline; INFRA_CONFIG=file, default the example)

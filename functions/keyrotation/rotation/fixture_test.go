@@ -306,3 +306,5 @@ func (f *fixture) metric(name string) (float64, bool) {
 func (f *fixture) count(method, pattern string) int {
 	return f.emu.Emulator.CountRequests(method, pattern)
 }
+
+func appOptions(f *fixture) app.Options { return app.Options{Out: f.out} }

@@ -67,7 +67,7 @@ var ErrDryRunRotation = errors.New("rotation refused: ORGWARDEN_DRY_RUN is set, 
 // Rotate runs one rotation step and publishes its summary.
 func (h *Handler) Rotate(ctx context.Context, ev Event) (*RotationSummary, error) {
 	ctx, runID := app.StartRun(ctx)
-	start := h.now()
+	start := time.Now() // wall time: the injected clock judges ages, not durations
 	sum := &RotationSummary{Kind: "rotation", RunID: runID}
 	var err error
 	if h.deps.Common.DryRun {
@@ -77,7 +77,7 @@ func (h *Handler) Rotate(ctx context.Context, ev Event) (*RotationSummary, error
 	} else {
 		sum.StepResult, err = h.rotate(ctx, ev)
 	}
-	sum.DurationMs = h.now().Sub(start).Milliseconds()
+	sum.DurationMs = time.Since(start).Milliseconds()
 
 	rec := h.deps.Metrics()
 	if err != nil {

@@ -86,10 +86,10 @@ type Counts struct {
 // the summary. dryRun can only add to the configured dry run.
 func (h *Handler) Sweep(ctx context.Context, dryRun bool) (*SweepSummary, error) {
 	ctx, runID := app.StartRun(ctx)
-	start := h.now()
+	start := time.Now() // wall time: the injected clock judges ages, not durations
 	c := h.deps.Common
 	sum := &SweepSummary{
-		Kind: "stale_key_sweep", RunID: runID, DryRun: c.DryRun || dryRun, StartedAt: start.UTC(),
+		Kind: "stale_key_sweep", RunID: runID, DryRun: c.DryRun || dryRun, StartedAt: h.now().UTC(),
 		Thresholds: Thresholds{
 			StaleKeyUnused: days(h.cfg.StaleUnused), StaleKeyNeverUsed: days(h.cfg.StaleNeverUsed), AdminKeyUnused: days(h.cfg.AdminKeyUnused),
 			RevokeAdminKeys: h.cfg.RevokeAdminKeys, DeleteStaleServiceAccounts: h.cfg.DeleteStaleServiceAccounts, MaxDeletions: c.MaxDeletions,
@@ -99,7 +99,7 @@ func (h *Handler) Sweep(ctx context.Context, dryRun bool) (*SweepSummary, error)
 	if err != nil {
 		sum.Errors = append(sum.Errors, splitErrors(err)...)
 	}
-	sum.DurationMs = h.now().Sub(start).Milliseconds()
+	sum.DurationMs = time.Since(start).Milliseconds()
 
 	for _, e := range append(slices.Clone(sum.Keys.Deletions), sum.Retirements.Deletions...) {
 		switch e.Outcome {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -262,6 +263,11 @@ func TestLookups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The user object's project list is a snapshot: look the user up again.
+	got, err = c.UserByEmail(ctx, want.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
 	memberships, err := c.ProjectsOfUser(ctx, got)
 	if err != nil {
 		t.Fatal(err)
@@ -285,5 +291,52 @@ func TestLookups(t *testing.T) {
 	invites, err := c.InvitesByEmail(ctx, "new.hire@example.com")
 	if err != nil || len(invites) != 1 || invites[0].ID != inviteID {
 		t.Errorf("InvitesByEmail = %v, %v", invites, err)
+	}
+}
+
+func TestProjectsOfUserWithAndWithoutTheUsersProjectList(t *testing.T) {
+	for _, omit := range []bool{false, true} {
+		seed := emulator.SmallSeed(7)
+		srv := emulatortest.New(t, emulator.Options{Seed: &seed, OmitUserProjects: omit})
+		emu := srv.Emulator
+		c, _ := newClient(t, srv, nil)
+		ctx := context.Background()
+		uid, err := emu.AddUser(emulator.NewUser{Email: "both@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		for i, p := range emu.Projects() {
+			if p.Status == "archived" || i%2 == 0 {
+				continue
+			}
+			if err := emu.AddProjectUser(p.ID, uid, "owner"); err != nil {
+				t.Fatal(err)
+			}
+			want[p.ID] = "owner"
+		}
+		u, err := c.UserByEmail(ctx, "both@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		emu.ResetRequests()
+		ms, err := c.ProjectsOfUser(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, m := range ms {
+			got[m.ProjectID] = m.Role
+		}
+		if len(want) == 0 || !maps.Equal(got, want) {
+			t.Errorf("omit=%v: memberships %v, want %v", omit, got, want)
+		}
+		calls := len(emu.Requests())
+		switch {
+		case !omit && calls != 0:
+			t.Errorf("with the user's project list, ProjectsOfUser made %d calls, want 0", calls)
+		case omit && calls < len(emu.Projects())-1:
+			t.Errorf("without it, ProjectsOfUser made %d calls; it should list every active project's members", calls)
+		}
 	}
 }

@@ -74,6 +74,9 @@
 //     default project cannot be modified or archived (400).
 //   - Users can be added to a project only if they are organization members
 //     (400 otherwise), once (400 if already in it).
+//   - User objects carry the spec's optional `projects`: the active projects
+//     the user belongs to, with the project role. Options.OmitUserProjects
+//     leaves it out, as an API that does not fill it would.
 //   - Admin keys created through the API are bearer credentials at once and
 //     stop working when deleted; any key may delete any key, itself
 //     included. Each authenticated request sets the key's last_used_at.

@@ -38,6 +38,10 @@ type Options struct {
 	InviteTTL time.Duration
 	// Logger receives one debug line per request (no key material). Default: discard.
 	Logger *slog.Logger
+	// OmitUserProjects leaves out the user object's optional `projects`
+	// list, as an API that does not fill it would, so tests can exercise a
+	// client's fallback (listing every project's members).
+	OmitUserProjects bool
 }
 
 // DefaultInviteTTL is how long invites stay pending unless Options say otherwise.
@@ -64,6 +68,7 @@ type Emulator struct {
 	orgRetention string
 	inviteTTL    time.Duration
 	firstAdmin   string
+	userProjects bool // fill User.projects
 
 	faults *faultState
 	log    *requestLog
@@ -92,6 +97,7 @@ func New(opts Options) (*Emulator, error) {
 		orgAlerts:    newCollection[*spendAlert](),
 		orgRetention: "modified_abuse_monitoring",
 		inviteTTL:    opts.InviteTTL,
+		userProjects: !opts.OmitUserProjects,
 		faults:       newFaultState(opts.Faults, rs),
 		log:          &requestLog{},
 		logger:       opts.Logger,

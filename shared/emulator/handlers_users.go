@@ -24,7 +24,7 @@ func listUsers(c *call) (any, *apiError) {
 	}
 	out := make([]userBody, len(users))
 	for i, u := range users {
-		out[i] = u.body()
+		out[i] = e.userBody(u)
 	}
 	return list(out, func(u userBody) string { return u.ID }, more), nil
 }
@@ -42,7 +42,7 @@ func getUser(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return u.body(), nil
+	return c.e.userBody(u), nil
 }
 
 func (e *Emulator) ownerCount() int {
@@ -101,7 +101,7 @@ func updateUser(c *call) (any, *apiError) {
 	if hasRole && changed {
 		c.event("", "user.updated", u.id, members("changes_requested", obj{"role", role}))
 	}
-	return u.body(), nil
+	return c.e.userBody(u), nil
 }
 
 func deleteUser(c *call) (any, *apiError) {

@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -387,3 +388,45 @@ func TestAppendAuditEventKeepsBytes(t *testing.T) {
 }
 
 func jsonInt(v int64) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestUserProjectsListsActiveMemberships(t *testing.T) {
+	ctx := context.Background()
+	for _, omit := range []bool{false, true} {
+		seed := emulator.SmallSeed(1)
+		srv := emulatortest.New(t, emulator.Options{Seed: &seed, Clock: fixedClock, OmitUserProjects: omit})
+		emu := srv.Emulator
+		uid, err := emu.AddUser(emulator.NewUser{Email: "member@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		for i, p := range emu.Projects() {
+			if p.Status == "archived" || i%2 == 1 {
+				continue
+			}
+			role := []string{"member", "owner"}[i%4/2]
+			if err := emu.AddProjectUser(p.ID, uid, role); err != nil {
+				t.Fatal(err)
+			}
+			want[p.ID] = role
+		}
+		client := srv.SDKClient()
+		u, err := client.Admin.Organization.Users.Get(ctx, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if omit {
+			if u.JSON.Projects.Valid() {
+				t.Errorf("OmitUserProjects: projects present: %s", u.Projects.RawJSON())
+			}
+			continue
+		}
+		got := map[string]string{}
+		for _, p := range u.Projects.Data {
+			got[p.ID] = p.Role
+		}
+		if len(want) == 0 || !maps.Equal(got, want) {
+			t.Errorf("projects = %v, want %v", got, want)
+		}
+	}
+}

@@ -31,19 +31,46 @@ type deletedBody struct {
 }
 
 type userBody struct {
-	Object           string  `json:"object"`
-	ID               string  `json:"id"`
-	Name             string  `json:"name"`
-	Email            string  `json:"email"`
-	Role             string  `json:"role"`
-	AddedAt          int64   `json:"added_at"`
-	TechnicalLevel   *string `json:"technical_level,omitempty"`
-	DeveloperPersona *string `json:"developer_persona,omitempty"`
+	Object           string            `json:"object"`
+	ID               string            `json:"id"`
+	Name             string            `json:"name"`
+	Email            string            `json:"email"`
+	Role             string            `json:"role"`
+	AddedAt          int64             `json:"added_at"`
+	TechnicalLevel   *string           `json:"technical_level,omitempty"`
+	DeveloperPersona *string           `json:"developer_persona,omitempty"`
+	Projects         *userProjectsBody `json:"projects,omitempty"`
 }
 
-func (u *user) body() userBody {
-	return userBody{Object: "organization.user", ID: u.id, Name: u.name, Email: u.email, Role: u.role, AddedAt: u.addedAt,
+// userProjectsBody is the spec's optional `projects` of a user: the active
+// projects the user belongs to, with their project role.
+type userProjectsBody struct {
+	Object string            `json:"object"`
+	Data   []userProjectBody `json:"data"`
+}
+
+type userProjectBody struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// userBody renders a user. The caller holds e.mu.
+func (e *Emulator) userBody(u *user) userBody {
+	b := userBody{Object: "organization.user", ID: u.id, Name: u.name, Email: u.email, Role: u.role, AddedAt: u.addedAt,
 		TechnicalLevel: u.technicalLevel, DeveloperPersona: u.developerPersona}
+	if e.userProjects {
+		b.Projects = &userProjectsBody{Object: "list", Data: []userProjectBody{}}
+		for _, p := range e.projects.values() {
+			if p.archived() {
+				continue
+			}
+			if pu, ok := p.users.get(u.id); ok {
+				b.Projects.Data = append(b.Projects.Data, userProjectBody{ID: p.id, Name: p.name, Role: pu.role})
+			}
+		}
+	}
+	return b
 }
 
 type inviteProjectBody struct {

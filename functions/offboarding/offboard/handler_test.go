@@ -350,3 +350,49 @@ func TestFromEnvReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestHandleRetriesAPermanentFailureUntilItCompletes(t *testing.T) {
+	o := newOrg(t, 3, 3)
+	s := newStack(t, o)
+	broken := o.person.projects[1]
+	o.emu.InjectFault(emulator.Rule{Method: http.MethodDelete, PathPattern: "/organization/projects/" + broken + "/users/*",
+		Status: http.StatusForbidden, Count: 1000})
+	body := `{"email":"jane.leaver@example.com","ticket":"HR-9"}`
+
+	resp := s.invoke(t, nil, sqsMessage("m-1", body, 1))
+	if got := failedIDs(resp); !slices.Equal(got, []string{"m-1"}) {
+		t.Fatalf("failures %v, want the message back for a retry", got)
+	}
+	sum := summaries(t, o.logs.String())["m-1"]
+	if sum.FailureKind != KindPermanent || sum.DeadLettered {
+		t.Errorf("summary %+v, want a permanent failure left to SQS's retries", sum)
+	}
+	if len(s.sqs.Messages(dlqName)) != 0 {
+		t.Errorf("a mid-way failure was dead-lettered")
+	}
+	done := map[string]bool{}
+	for _, r := range o.emu.MutatingRequests() {
+		if r.Status == http.StatusOK {
+			done[r.Method+" "+r.Path] = true
+		}
+	}
+
+	o.emu.ClearFaults()
+	o.emu.ResetRequests()
+	o.logs = &syncBuffer{}
+	resp = s.invoke(t, nil, sqsMessage("m-1", body, 2))
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("redelivery failed: %v", failedIDs(resp))
+	}
+	for _, r := range o.emu.MutatingRequests() {
+		if done[r.Method+" "+r.Path] {
+			t.Errorf("the redelivery repeated %s %s", r.Method, r.Path)
+		}
+	}
+	if m, k, i, u := o.remaining(o.person); m+k+i > 0 || u {
+		t.Errorf("left behind: %d memberships, %d keys, %d invites, user %v", m, k, i, u)
+	}
+	if sum := summaries(t, o.logs.String())["m-1"]; sum.Outcome != string(Offboarded) || sum.Earlier == nil || sum.Earlier.APIKeys != 6 {
+		t.Errorf("redelivery summary %+v", sum)
+	}
+}

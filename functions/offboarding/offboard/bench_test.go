@@ -32,14 +32,14 @@ const (
 
 // benchRun offboards the seeded wide user once on a fresh organization and
 // returns the elapsed time and the emulator's request log.
-func benchRun(b *testing.B, s3srv *locals3.Server, concurrency int, ticket string, timed bool) (time.Duration, []emulator.Request) {
+func benchRun(b *testing.B, s3srv *locals3.Server, concurrency int, omitUserProjects bool, ticket string, timed bool) (time.Duration, []emulator.Request) {
 	b.Helper()
 	if timed {
 		b.StopTimer()
 	}
 	seed := emulator.Seed{Value: 7, Users: 30, Owners: 2, Projects: benchProjects, MembersPerProject: 3,
 		ServiceAccountsPerProject: 1, KeysPerProject: 2, Invites: 10, AuditEvents: 10, WideUserProjects: benchProjects}
-	srv := emulatortest.New(b, emulator.Options{Seed: &seed}, emulatortest.WithoutValidation())
+	srv := emulatortest.New(b, emulator.Options{Seed: &seed, OmitUserProjects: omitUserProjects}, emulatortest.WithoutValidation())
 	must(b, srv.Emulator.SetFaults(emulator.Faults{Latency: benchLatency}))
 	c, err := adminclient.New(adminclient.Options{BaseURL: srv.URL, AdminKey: logging.Secret(srv.AdminKey),
 		Concurrency: concurrency, RateLimit: 0, MaxRetries: -1})
@@ -84,14 +84,22 @@ func BenchmarkOffboard200Projects(b *testing.B) {
 	must(b, s3srv.CreateBucket(context.Background(), journalBucket))
 	baseline := sequentialBaseline(b, s3srv)
 
-	// ORGWARDEN_MAX_CONCURRENCY, with ORGWARDEN_RATE_LIMIT=0.
-	for _, concurrency := range []int{16, 32, 64} {
-		b.Run(fmt.Sprintf("concurrency=%d", concurrency), func(b *testing.B) {
+	// ORGWARDEN_MAX_CONCURRENCY, with ORGWARDEN_RATE_LIMIT=0; and, at 32,
+	// an API whose user objects do not list their projects.
+	for _, run := range []struct {
+		concurrency int
+		omit        bool
+	}{{16, false}, {32, false}, {64, false}, {32, true}} {
+		name := fmt.Sprintf("concurrency=%d", run.concurrency)
+		if run.omit {
+			name += "/no_user_projects"
+		}
+		b.Run(name, func(b *testing.B) {
 			var total time.Duration
 			var reqs []emulator.Request
 			for i := 0; i < b.N; i++ {
 				var d time.Duration
-				d, reqs = benchRun(b, s3srv, concurrency, fmt.Sprintf("bench-%d-%d", concurrency, i), true)
+				d, reqs = benchRun(b, s3srv, run.concurrency, run.omit, fmt.Sprintf("bench-%s-%d", name, i), true)
 				total += d
 			}
 			perOp := total / time.Duration(b.N)
@@ -114,7 +122,7 @@ var (
 // sequentialBaseline runs once per benchmark binary: it takes seconds.
 func sequentialBaseline(b *testing.B, s3srv *locals3.Server) time.Duration {
 	baselineOnce.Do(func() {
-		baselineTime, _ = benchRun(b, s3srv, 1, "baseline", false)
+		baselineTime, _ = benchRun(b, s3srv, 1, false, "baseline", false)
 	})
 	return baselineTime
 }

@@ -65,7 +65,12 @@ func (s *syncBuffer) String() string {
 // a bystander is in the same projects with keys of their own.
 func newOrg(t testing.TB, projects, keyProjects int, opts ...emulatortest.Option) *org {
 	t.Helper()
-	srv := emulatortest.New(t, emulator.Options{}, opts...)
+	return newOrgWith(t, emulator.Options{}, projects, keyProjects, opts...)
+}
+
+func newOrgWith(t testing.TB, eopts emulator.Options, projects, keyProjects int, opts ...emulatortest.Option) *org {
+	t.Helper()
+	srv := emulatortest.New(t, eopts, opts...)
 	o := &org{t: t, srv: srv, emu: srv.Emulator, logs: &syncBuffer{}}
 	o.person = o.addPerson("jane.leaver@example.com", projects, keyProjects, true)
 	o.bystander = o.addPerson("bob.stays@example.com", 0, 0, false)

@@ -24,8 +24,20 @@ func request(email string) message.Request {
 }
 
 func TestOffboardRemovesEverythingOnceAndRepeatIsNoOp(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts emulator.Options
+	}{
+		{"user objects list their projects", emulator.Options{}},
+		{"user objects without projects (member scan)", emulator.Options{OmitUserProjects: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testOffboardRemovesEverything(t, tt.opts) })
+	}
+}
+
+func testOffboardRemovesEverything(t *testing.T, opts emulator.Options) {
 	ctx := context.Background()
-	o := newOrg(t, 6, 3)
+	o := newOrgWith(t, opts, 6, 3)
 	off := o.offboarder(false, guard.Rules{})
 
 	res, err := off.Offboard(ctx, request("Jane.Leaver@Example.com"), Attempt{MessageID: "m-1", ReceiveCount: 1})

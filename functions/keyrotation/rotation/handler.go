@@ -3,11 +3,11 @@ package rotation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/metrics"
+	"github.com/orgwarden/orgwarden/shared/sweep"
 )
 
 // Handler is the keyrotation Lambda handler.
@@ -86,7 +86,7 @@ func (h *Handler) Rotate(ctx context.Context, ev Event) (*RotationSummary, error
 		rec.Count("RotationSteps", 1)
 	}
 	rec.Add("RunDurationMs", float64(sum.DurationMs), metrics.Milliseconds)
-	return sum, errors.Join(err, h.publish(ctx, rec, sum))
+	return sum, errors.Join(err, sweep.Publish(ctx, h.deps.Summary(), rec, sum))
 }
 
 func (h *Handler) rotate(ctx context.Context, ev Event) (StepResult, error) {
@@ -100,17 +100,4 @@ func (h *Handler) rotate(ctx context.Context, ev Event) (StepResult, error) {
 		BaseURL: h.deps.Common.BaseURL, Timeout: h.deps.Common.HTTPTimeout,
 	}
 	return r.Step(ctx, *ev.Rotation)
-}
-
-// publish logs and sends the summary, then writes the metrics. Metrics are
-// written even when the bus fails, so the alarms still see the run.
-func (h *Handler) publish(ctx context.Context, rec *metrics.Recorder, summary any) error {
-	perr := h.deps.Summary().Publish(ctx, summary)
-	if perr != nil {
-		h.deps.Log.ErrorContext(ctx, "summary not published", "error", perr)
-	}
-	if ferr := rec.Flush(); ferr != nil {
-		return errors.Join(perr, fmt.Errorf("flush metrics: %w", ferr))
-	}
-	return perr
 }

@@ -122,7 +122,7 @@ func (h *Handler) Sweep(ctx context.Context, dryRun bool) (*SweepSummary, error)
 	if sum.Counts.Failed > 0 {
 		err = errors.Join(err, fmt.Errorf("%d deletions failed (see the summary)", sum.Counts.Failed))
 	}
-	return sum, errors.Join(err, h.publish(ctx, rec, sum))
+	return sum, errors.Join(err, sweep.Publish(ctx, h.deps.Summary(), rec, sum))
 }
 
 // sweep fills sum. Listing errors that leave part of the organization

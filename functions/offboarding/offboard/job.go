@@ -100,8 +100,8 @@ func IsRefused(err error) bool {
 }
 
 // work is the plan of one attempt: everything that will be changed, by
-// project, with pointers into nothing (the record is updated afterwards,
-// on one goroutine).
+// project. It is built concurrently and holds copies, not pointers into
+// the record, which only one goroutine updates.
 type work struct {
 	user     *openai.OrganizationUser
 	projects []projectWork
@@ -506,8 +506,9 @@ func rejoined(rec *journal.Record, w *work) string {
 	return ""
 }
 
-// replan sets an item found in this attempt's plan: skipped stays skipped,
-// anything else (new, failed, or removed and then back again) is planned.
+// replan records an item as this attempt planned it (to remove, or
+// skipped by a guard), whatever an earlier attempt said: failed, or removed
+// and then back again.
 func replan(recorded *journal.Step, planned journal.Step) {
 	if recorded.Outcome == planned.Outcome && recorded.Note == planned.Note {
 		return
@@ -551,25 +552,20 @@ func (o *Offboarder) apply(ctx context.Context, req message.Request, w *work, re
 		err        error
 	}
 
-	// Group the work by project: this attempt's plan, plus keys to retry.
-	type unit struct {
-		pw projectWork
-	}
-	units := make([]unit, 0, len(w.projects))
-	for _, pw := range w.projects {
-		units = append(units, unit{pw: pw})
-	}
+	// The work by project: this attempt's plan, plus keys to retry by id
+	// (in projects the person no longer belongs to: no membership to remove).
+	units := slices.Clone(w.projects)
 	for _, k := range retry.keys {
 		if k.Kind == journal.AdminKey {
 			continue
 		}
-		units = append(units, unit{pw: projectWork{membership: journal.Membership{ProjectID: k.ProjectID, Step: journal.Step{Outcome: journal.AlreadyGone}},
-			keys: []journal.APIKey{k}}})
+		units = append(units, projectWork{keys: []journal.APIKey{k},
+			membership: journal.Membership{ProjectID: k.ProjectID, Step: journal.Step{Outcome: journal.AlreadyGone}}})
 	}
 
 	results := make([]projectResult, len(units))
 	err := adminclient.ForEach(ctx, o.Client, indexes(len(units)), func(ctx context.Context, i int) error {
-		pw := units[i].pw
+		pw := units[i]
 		r := &results[i]
 		var errs []error
 		for _, k := range pw.keys {

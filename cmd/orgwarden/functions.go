@@ -26,6 +26,8 @@ type lambdaFunction struct {
 func functions() []lambdaFunction {
 	return []lambdaFunction{
 		offboardingFunction(),
+		keyRotationFunction(),
+		inviteCleanupFunction(),
 	}
 }
 

@@ -332,14 +332,21 @@ type Summary struct {
 	Done    *Counts       `json:"done,omitempty"`
 	Earlier *Counts       `json:"earlier,omitempty"`
 	// Items is every item of the offboarding with its outcome (in a dry
-	// run, "planned": what a real run would remove).
-	Items []Item `json:"items,omitempty"`
+	// run, "planned": what a real run would remove), at most maxSummaryItems;
+	// ItemsOmitted counts the rest, which only the journal lists.
+	Items        []Item `json:"items,omitempty"`
+	ItemsOmitted int    `json:"items_omitted,omitempty"`
 	// ServiceAccountsForReview survive the person: they sit in projects the
 	// person owned, and someone should take them over.
 	ServiceAccountsForReview []journal.ServiceAccount `json:"service_accounts_for_review,omitempty"`
 	Journal                  string                   `json:"journal,omitempty"`
 	DurationMs               int64                    `json:"duration_ms"`
 }
+
+// maxSummaryItems keeps a summary within what one CloudWatch Logs event
+// and one EventBridge entry hold (256 KiB each) for people in hundreds of
+// projects.
+const maxSummaryItems = 600
 
 // Item is one line of an offboarding's plan or outcome.
 type Item struct {
@@ -371,6 +378,10 @@ func (s *Summary) fromResult(res *Result) {
 	done, earlier := res.Done, res.Earlier
 	s.Done, s.Earlier = &done, &earlier
 	s.Items = Items(res.Record)
+	if len(s.Items) > maxSummaryItems {
+		s.ItemsOmitted = len(s.Items) - maxSummaryItems
+		s.Items = s.Items[:maxSummaryItems]
+	}
 	s.User = res.Record.User
 	s.ServiceAccountsForReview = res.Record.ServiceAccounts
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/awslocal"
 	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
@@ -394,5 +396,23 @@ func TestHandleRetriesAPermanentFailureUntilItCompletes(t *testing.T) {
 	}
 	if sum := summaries(t, o.logs.String())["m-1"]; sum.Outcome != string(Offboarded) || sum.Earlier == nil || sum.Earlier.APIKeys != 6 {
 		t.Errorf("redelivery summary %+v", sum)
+	}
+}
+
+func TestSummaryStaysWithinLogLimits(t *testing.T) {
+	rec := journal.New("offboarding/k.json", "wide@example.com", "r", time.Now())
+	for i := range 400 {
+		p := fmt.Sprintf("proj_%032d", i)
+		rec.Membership(journal.Membership{ProjectID: p, ProjectName: "a project with a long descriptive name", Role: "member",
+			Step: journal.Step{Outcome: journal.Removed}})
+		rec.APIKey(journal.APIKey{ID: fmt.Sprintf("key_%020d", i), Kind: journal.ProjectKey, ProjectID: p, Name: "a key name of some length",
+			Step: journal.Step{Outcome: journal.Removed}})
+	}
+	var s Summary
+	s.fromResult(&Result{Outcome: Offboarded, Record: rec})
+	b, err := json.Marshal(s)
+	must(t, err)
+	if len(b) > 200<<10 || s.ItemsOmitted != 200 || len(s.Items) != maxSummaryItems {
+		t.Errorf("summary of %d bytes with %d items, %d omitted", len(b), len(s.Items), s.ItemsOmitted)
 	}
 }

@@ -35,6 +35,7 @@ type demoStep struct {
 func demoSteps() []demoStep {
 	return []demoStep{
 		offboardingDemo(),
+		auditExportDemo(),
 	}
 }
 

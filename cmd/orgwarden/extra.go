@@ -5,5 +5,6 @@ package main
 func (c *cli) extraCommands() map[string]command {
 	return map[string]command{
 		"restore": c.restoreCommand(),
+		"verify":  c.verifyCommand(),
 	}
 }

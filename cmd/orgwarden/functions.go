@@ -26,6 +26,7 @@ type lambdaFunction struct {
 func functions() []lambdaFunction {
 	return []lambdaFunction{
 		offboardingFunction(),
+		auditExportFunction(),
 		keyRotationFunction(),
 		inviteCleanupFunction(),
 	}

@@ -309,10 +309,11 @@ func report(job *checkpoint.Job) JobReport {
 }
 
 // incrementalJob re-reads the lookback window below where the export
-// reaches and everything after it, up to now.
+// reaches and everything after it, up to now (this second included: what
+// arrives later in it is a late event, which the next window re-reads).
 func (r *run) incrementalJob() *checkpoint.Job {
 	st, cfg := r.st, r.x.cfg
-	now := r.start.Unix()
+	now := r.start.Unix() + 1
 	lookback := int64(cfg.Lookback / time.Second)
 	lo := now - lookback
 	if end := st.Covered.End(); end > 0 {
@@ -341,7 +342,7 @@ func (r *run) backfillJob() *checkpoint.Job {
 	st, cfg := r.st, r.x.cfg
 	until := r.req.Until
 	if until == 0 {
-		until = r.start.Unix()
+		until = r.start.Unix() + 1
 	}
 	if end := st.Covered.End(); end > 0 {
 		until = min(until, end)

@@ -55,6 +55,9 @@ func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Functio
 // Config is the function's export configuration.
 func (f *Function) Config() Config { return f.cfg }
 
+// Exporter is the function's exporter.
+func (f *Function) Exporter() *Exporter { return f.exporter }
+
 // Deps are the function's shared dependencies.
 func (f *Function) Deps() *app.Deps { return f.deps }
 

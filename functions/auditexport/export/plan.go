@@ -37,13 +37,19 @@ func planSlices(spans checkpoint.Spans, n int, minLen int64, tenant bool, next *
 		}
 		k := max(1, (want*s.Len()+total/2)/total)
 		k = min(k, s.Len())
+		// A span of many days (enough to keep a quarter of the pieces asked
+		// for busy) is cut at midnights only: each day's events then land in
+		// one slice and one object per scope, not two.
+		days := (s.Len() + day - 1) / day
+		wholeDays := days >= int64(n)/4 && days > 1
+		if wholeDays {
+			k = min(k, days)
+		}
 		step := s.Len() / k
 		from := s.From
 		for i := range k {
 			to := s.From + (i+1)*step
-			if step >= day {
-				// Whole-day pieces end at midnight, so a day's events land in
-				// one slice and one object, not two.
+			if wholeDays {
 				to = layout.DayStart(to)
 			}
 			if i == k-1 {

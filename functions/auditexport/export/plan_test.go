@@ -23,6 +23,8 @@ func TestPlanSlices(t *testing.T) {
 		{"incremental window is one slice", checkpoint.Spans{{From: t0, To: t0 + 4500}}, 32, 6 * 3600, false, 1, 1, false},
 		{"both scopes", checkpoint.Spans{{From: t0, To: t0 + 4500}}, 32, 6 * 3600, true, 2, 2, false},
 		{"a month in whole days", checkpoint.Spans{{From: t0 + 3600, To: t0 + 30*d + 60}}, 8, 60, false, 8, 8, true},
+		{"a month for many workers: one slice a day", checkpoint.Spans{{From: t0 + 3600, To: t0 + 30*d + 60}}, 32, 60, false, 30, 31, true},
+		{"a week for many workers: sub-day slices", checkpoint.Spans{{From: t0, To: t0 + 7*d}}, 32, 60, false, 32, 32, false},
 		{"one dense day", checkpoint.Spans{{From: t0, To: t0 + d}}, 32, 60, false, 32, 32, false},
 		{"gaps each get slices", checkpoint.Spans{{From: t0, To: t0 + 10}, {From: t0 + 5*d, To: t0 + 6*d}}, 8, 1, false, 2, 9, false},
 		{"tiny range", checkpoint.Spans{{From: t0, To: t0 + 3}}, 32, 60, false, 1, 1, false},

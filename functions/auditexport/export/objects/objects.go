@@ -378,7 +378,7 @@ func Scan(r io.Reader, fn func(Line) error) (Info, error) {
 			break
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return Info{}, fmt.Errorf("line %d: gzip: %w", n, err)
+			return Info{}, fmt.Errorf("line %d: decompress: %w", n, err)
 		}
 		if line[len(line)-1] != '\n' {
 			return Info{}, fmt.Errorf("line %d: not terminated by a newline", n)

@@ -191,7 +191,7 @@ func Verify(ctx context.Context, client *s3.Client, opts Options) (Report, error
 		if err != nil {
 			return rep, err
 		}
-		v := &verifier{ctx: ctx, s3: client, opts: opts, l: l, store: objects.NewStore(client, opts.Bucket, objects.Options{}),
+		v := &verifier{ctx: ctx, s3: client, opts: opts, l: l,
 			rep: OrgReport{OrgID: org}, seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, seen: map[[2]uint64]struct{}{}}
 		if err := v.run(); err != nil {
 			return rep, fmt.Errorf("verify org %s: %w", org, err)
@@ -236,12 +236,11 @@ func findOrgs(ctx context.Context, client *s3.Client, opts Options) ([]string, e
 }
 
 type verifier struct {
-	ctx   context.Context
-	s3    *s3.Client
-	opts  Options
-	l     layout.Layout
-	store *objects.Store
-	rep   OrgReport
+	ctx  context.Context
+	s3   *s3.Client
+	opts Options
+	l    layout.Layout
+	rep  OrgReport
 
 	mu   sync.Mutex
 	seed [2]maphash.Seed
@@ -457,7 +456,7 @@ func (v *verifier) checkObject(key string, e expected) {
 	name, _ := v.l.ParseDataKey(key)
 	var wrongDay []string
 	var dups []string
-	got, err := v.store.Read(v.ctx, key, func(l objects.Line) error {
+	got, err := v.read(key, func(l objects.Line) error {
 		if !name.Day.IsZero() && time.Unix(l.EffectiveAt, 0).UTC().Truncate(24*time.Hour) != name.Day && len(wrongDay) < 3 {
 			wrongDay = append(wrongDay, l.ID)
 		}
@@ -472,7 +471,7 @@ func (v *verifier) checkObject(key string, e expected) {
 			return
 		}
 		// Every object the exporter writes reads back; one that does not was changed.
-		v.find(ModifiedObject, key, "unreadable: %v", err)
+		v.find(ModifiedObject, key, "not a valid export object: %v", err)
 		return
 	}
 	v.mu.Lock()
@@ -509,6 +508,16 @@ func (v *verifier) duplicate(id string) bool {
 	}
 	v.seen[h] = struct{}{}
 	return false
+}
+
+// read scans one object as stored.
+func (v *verifier) read(key string, fn func(objects.Line) error) (objects.Info, error) {
+	out, err := v.s3.GetObject(v.ctx, &s3.GetObjectInput{Bucket: aws.String(v.opts.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return objects.Info{}, objects.Classify(err)
+	}
+	defer out.Body.Close()
+	return objects.Scan(out.Body, fn)
 }
 
 func (v *verifier) list(prefix string) ([]string, error) {

@@ -74,7 +74,7 @@ func (d *Deps) AdminClient(ctx context.Context, dryRun bool) (*adminclient.Clien
 		BaseURL:       d.Common.BaseURL,
 		AdminKey:      key.Value,
 		SelfKeyID:     key.KeyID,
-		MaxRetries:    max(d.Common.MaxRetries, -1),
+		MaxRetries:    retries(d.Common.MaxRetries),
 		MaxRetryDelay: d.Common.MaxRetryDelay,
 		Timeout:       d.Common.HTTPTimeout,
 		RateLimit:     d.Common.RateLimit,
@@ -82,6 +82,15 @@ func (d *Deps) AdminClient(ctx context.Context, dryRun bool) (*adminclient.Clien
 		DryRun:        d.Common.DryRun || dryRun,
 		Logger:        d.Log,
 	})
+}
+
+// retries maps the configured retry count to the client's option, where 0
+// means "default" and a negative count means none.
+func retries(configured int) int {
+	if configured == 0 {
+		return -1
+	}
+	return configured
 }
 
 // Metrics returns a recorder for one run; Flush it when the run ends.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
+	"github.com/orgwarden/orgwarden/shared/awslocal"
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/emulator"
 )
@@ -84,16 +85,11 @@ func TestHandlerRefusesUnknownEvents(t *testing.T) {
 
 func TestFromEnv(t *testing.T) {
 	f := newFixture(t, emulator.Options{})
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER": f.sm.URL, "AWS_ENDPOINT_URL_EVENTBRIDGE": f.eb.URL,
-		"AWS_ACCESS_KEY_ID": "AKIAORGWARDENLOCAL00", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1",
-		"AWS_EC2_METADATA_DISABLED": "true",
-	} {
-		t.Setenv(k, v)
-	}
 	env := map[string]string{
 		"OPENAI_BASE_URL": f.emu.URL, "OPENAI_ADMIN_KEY_SECRET_ARN": f.adminSecret, "ORGWARDEN_DRY_RUN": "true",
 		"ORGWARDEN_SUMMARY_BUS": bus, "ORGWARDEN_STALE_KEY_UNUSED": "60d", "ORGWARDEN_MANAGED_SECRET_ARNS": f.adminSecret,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": f.sm.URL, "AWS_ENDPOINT_URL_EVENTBRIDGE": f.eb.URL,
+		"AWS_ACCESS_KEY_ID": awslocal.AccessKeyID, "AWS_SECRET_ACCESS_KEY": awslocal.SecretAccessKey, "AWS_REGION": awslocal.Region,
 	}
 	h, err := rotation.FromEnv(t.Context(), config.MapEnv(env), appOptions(f))
 	if err != nil {

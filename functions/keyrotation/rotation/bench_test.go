@@ -79,4 +79,3 @@ func BenchmarkStaleSweep500x20(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
-

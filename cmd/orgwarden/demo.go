@@ -36,6 +36,8 @@ func demoSteps() []demoStep {
 	return []demoStep{
 		offboardingDemo(),
 		auditExportDemo(),
+		keyRotationDemo(),
+		inviteCleanupDemo(),
 	}
 }
 

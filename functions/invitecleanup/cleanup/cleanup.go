@@ -34,14 +34,15 @@ func ReadConfig(r *config.Reader) Config {
 
 // FromEnv builds the handler from the environment, as main.go does at
 // Lambda init. Every configuration problem is reported in one error.
-func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Handler, error) {
+// options are for the CLI's demo (WithClock).
+func FromEnv(ctx context.Context, env config.Lookup, opts app.Options, options ...Option) (*Handler, error) {
 	r := config.NewReader(env)
 	cfg := ReadConfig(r)
 	deps, err := app.Load(ctx, Function, r, opts)
 	if err != nil {
 		return nil, err
 	}
-	return New(deps, cfg), nil
+	return New(deps, cfg, options...), nil
 }
 
 // Handler is the invitecleanup Lambda handler.

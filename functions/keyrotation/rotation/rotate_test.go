@@ -459,3 +459,43 @@ func (f *fixture) enableRotation(arn string) {
 		f.t.Fatal(err)
 	}
 }
+
+// A minted key that cannot be stored is deleted at once: a key nobody holds
+// must not outlive the step. Here the new value no longer fits Secrets
+// Manager's 64 KiB limit (the old key was shorter, the document padded).
+func TestUnstorableKeyIsDeleted(t *testing.T) {
+	f := newFixture(t, emulator.Options{})
+	short := "sk-admin-" + strings.Repeat("s", 16)
+	id, _, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "partner integration", Value: short})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(pad int) string {
+		return fmt.Sprintf(`{"type":"admin_key","api_key":%q,"key_id":%q,"padding":%q}`, short, id, strings.Repeat("p", pad))
+	}
+	pad := 65536 - len(value(0)) - 8
+	out, err := f.smc.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{Name: aws.String("partner/admin-key"), SecretString: aws.String(value(pad))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.ARN)
+	oldVersion, _ := f.version(arn, "AWSCURRENT")
+	before := len(f.emu.Emulator.AdminAPIKeys())
+	f.useRotation(f.handler())
+	attempt := f.rotate(arn, "")
+	if attempt.Err == nil || !strings.Contains(attempt.Err.Error(), "store pending version") {
+		t.Fatalf("want a failed store, got %+v", attempt)
+	}
+	if n := f.count("POST", adminKind.creates); n != 1 {
+		t.Fatalf("%d creates", n)
+	}
+	if n := f.count("DELETE", adminKind.creates+"/*"); n != 1 {
+		t.Errorf("%d deletes, want the unstorable key's", n)
+	}
+	if got := len(f.emu.Emulator.AdminAPIKeys()); got != before {
+		t.Errorf("%d admin keys, want %d: the minted key outlived its step", got, before)
+	}
+	if v, _ := f.version(arn, "AWSCURRENT"); v != oldVersion {
+		t.Errorf("AWSCURRENT moved to %s", v)
+	}
+}

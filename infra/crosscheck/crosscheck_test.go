@@ -104,6 +104,9 @@ func TestOffboardingParses(t *testing.T) {
 
 // TestRetirementTagPrefix: the stack lets keyrotation write exactly the tags it writes.
 func TestRetirementTagPrefix(t *testing.T) {
+	if fnenv.SecretPlaceholderField != secretdoc.PlaceholderField {
+		t.Errorf("the stack's secrets start with %q, keyrotation recognises %q", fnenv.SecretPlaceholderField, secretdoc.PlaceholderField)
+	}
 	if fnenv.RetireTagPrefix != secretdoc.RetireTagPrefix {
 		t.Errorf("stack grants tags %q*, keyrotation writes %q...", fnenv.RetireTagPrefix, secretdoc.RetireTagPrefix)
 	}

@@ -35,6 +35,11 @@ const ScheduleInput = "{}"
 // keys only.
 const RetireTagPrefix = "orgwarden:retire:"
 
+// SecretPlaceholderField is the JSON field of the random value CloudFormation
+// puts in a rotated secret it creates, in place of a key; keyrotation treats
+// such a secret as not provisioned yet.
+const SecretPlaceholderField = "bootstrap_placeholder"
+
 // AuditStateBucketVar names the bucket holding the export checkpoint: the
 // checkpoint cannot live in the Object Lock audit bucket (every overwrite would
 // leave a locked version behind), see infra/README.md.

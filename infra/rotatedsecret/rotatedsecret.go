@@ -23,7 +23,7 @@ import (
 // PlaceholderKey is the JSON field of the random value CloudFormation generates
 // when it creates a secret. The key fields stay empty until an operator stores the
 // real key: the template never carries key material.
-const PlaceholderKey = "bootstrap_placeholder"
+const PlaceholderKey = fnenv.SecretPlaceholderField
 
 // Props declares a rotated secret.
 type Props struct {

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/metrics"
 	"github.com/orgwarden/orgwarden/shared/sweep"
@@ -89,7 +93,26 @@ func (h *Handler) Rotate(ctx context.Context, ev Event) (*RotationSummary, error
 	return sum, errors.Join(err, sweep.Publish(ctx, h.deps.Summary(), rec, sum))
 }
 
+// ErrUnprovisioned refuses to rotate a secret that still holds the stack's
+// placeholder instead of a key.
+var ErrUnprovisioned = errors.New("the secret holds no key yet (the stack's placeholder): store the current key in it (infra/README.md) before its first rotation")
+
 func (h *Handler) rotate(ctx context.Context, ev Event) (StepResult, error) {
+	// A secret the stack has just created holds a placeholder, and creating
+	// its rotation schedule makes Secrets Manager run testSecret at once:
+	// that configuration test passes (the function is reachable and allowed
+	// in), so the deployment succeeds; any real rotation step refuses until
+	// an operator has stored a key.
+	if unprovisioned, err := h.unprovisioned(ctx, ev.Rotation.SecretID); err == nil && unprovisioned {
+		res := StepResult{SecretARN: ev.Rotation.SecretID, Step: ev.Rotation.Step, VersionID: ev.Rotation.ClientRequestToken}
+		if ev.Rotation.Step == StepTest {
+			res.Outcome, res.Detail = OutcomeNothingToDo, "secret not provisioned yet: nothing to test"
+			h.deps.Log.InfoContext(ctx, "rotation step", "step", StepTest, "secret", ev.Rotation.SecretID, "detail", res.Detail)
+			return res, nil
+		}
+		res.Outcome, res.Error = OutcomeFailed, ErrUnprovisioned.Error()
+		return res, ErrUnprovisioned
+	}
 	client, err := h.deps.AdminClient(ctx, false)
 	if err != nil {
 		res := StepResult{SecretARN: ev.Rotation.SecretID, Step: ev.Rotation.Step, VersionID: ev.Rotation.ClientRequestToken, Outcome: OutcomeFailed, Error: err.Error()}
@@ -100,4 +123,17 @@ func (h *Handler) rotate(ctx context.Context, ev Event) (StepResult, error) {
 		BaseURL: h.deps.Common.BaseURL, Timeout: h.deps.Common.HTTPTimeout,
 	}
 	return r.Step(ctx, *ev.Rotation)
+}
+
+// unprovisioned reports whether the secret's AWSCURRENT value is the stack's
+// placeholder. Errors are left to the rotation step, which reads the secret
+// again and reports them in context.
+func (h *Handler) unprovisioned(ctx context.Context, secretID string) (bool, error) {
+	out, err := h.deps.AWS.SecretsManager.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+		SecretId: aws.String(secretID), VersionStage: aws.String(stageCurrent),
+	})
+	if err != nil {
+		return false, err
+	}
+	return secretdoc.Unprovisioned(aws.ToString(out.SecretString)), nil
 }

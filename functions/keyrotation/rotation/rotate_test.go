@@ -499,3 +499,45 @@ func TestUnstorableKeyIsDeleted(t *testing.T) {
 		t.Errorf("AWSCURRENT moved to %s", v)
 	}
 }
+
+// A secret the stack has just created holds only a placeholder, and
+// Secrets Manager runs testSecret when the rotation schedule is created:
+// that test must pass (or the deployment fails), while a real rotation of
+// the placeholder must refuse, without any call to the Admin API.
+func TestPlaceholderSecretPassesTheConfigurationTestOnly(t *testing.T) {
+	f := newFixture(t, emulator.Options{})
+	out, err := f.smc.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{
+		Name:         aws.String("orgwarden/new-admin-key"),
+		SecretString: aws.String(`{"type":"admin_key","bootstrap_placeholder":"Zq3v9"}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.adminSecret = aws.ToString(out.ARN) // the deployment's own key is not stored yet either
+	f.enableRotation(f.adminSecret)
+	h := f.handler()
+	f.emu.Emulator.ResetRequests()
+
+	tests := []struct {
+		step    string
+		wantErr bool
+	}{
+		{"testSecret", false},
+		{"createSecret", true},
+		{"finishSecret", true},
+	}
+	for _, tt := range tests {
+		_, err := invoke(t.Context(), h, map[string]string{
+			"SecretId": f.adminSecret, "ClientRequestToken": "c0ffee00-0000-4000-8000-000000000001", "Step": tt.step,
+		})
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: err = %v, want error %v", tt.step, err, tt.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "holds no key yet") {
+			t.Errorf("%s: unclear refusal: %v", tt.step, err)
+		}
+	}
+	if n := len(f.emu.Emulator.Requests()); n != 0 {
+		t.Errorf("%d Admin API requests for an unprovisioned secret", n)
+	}
+}

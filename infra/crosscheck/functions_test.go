@@ -1,0 +1,72 @@
+package crosscheck
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/orgwarden/orgwarden/functions/auditexport/export"
+	"github.com/orgwarden/orgwarden/functions/invitecleanup/cleanup"
+	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
+	"github.com/orgwarden/orgwarden/infra/fnenv"
+	sharedconfig "github.com/orgwarden/orgwarden/shared/config"
+)
+
+func mustDuration(t *testing.T, s string) time.Duration {
+	t.Helper()
+	d, err := sharedconfig.ParseDuration(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// Each function's own parser accepts what the stack sets and reads back the
+// values the stack was configured with.
+func TestKeyRotationParses(t *testing.T) {
+	cfg := stackConfig()
+	cfg.KeyRotation.RevokeAdminKeys = true
+	r := reader(t, fnenv.KeyRotation, cfg)
+	got := rotation.ReadConfig(r)
+	if err := r.Err(); err != nil {
+		t.Fatalf("keyrotation rejects the stack's environment: %v", err)
+	}
+	kr := cfg.KeyRotation
+	if got.Grace != mustDuration(t, kr.RotationGrace) || got.StaleUnused != mustDuration(t, kr.StaleKeyUnused) ||
+		got.StaleNeverUsed != mustDuration(t, kr.StaleKeyNeverUsed) || got.AdminKeyUnused != mustDuration(t, kr.AdminKeyUnused) ||
+		!got.RevokeAdminKeys || got.DeleteStaleServiceAccounts != kr.DeleteStaleServiceAccounts {
+		t.Errorf("keyrotation read %+v from %+v", got, kr)
+	}
+	if !slices.Equal(got.ManagedSecrets, deployed.ManagedSecretARNs) {
+		t.Errorf("managed secrets %v, want %v", got.ManagedSecrets, deployed.ManagedSecretARNs)
+	}
+}
+
+func TestInviteCleanupParses(t *testing.T) {
+	cfg := stackConfig()
+	r := reader(t, fnenv.InviteCleanup, cfg)
+	got := cleanup.ReadConfig(r)
+	if err := r.Err(); err != nil {
+		t.Fatalf("invitecleanup rejects the stack's environment: %v", err)
+	}
+	if got.MaxAge != mustDuration(t, cfg.InviteCleanup.InviteMaxAge) {
+		t.Errorf("invite max age %v, want %s", got.MaxAge, cfg.InviteCleanup.InviteMaxAge)
+	}
+}
+
+func TestAuditExportParses(t *testing.T) {
+	cfg := stackConfig()
+	cfg.AuditExport.TenantEvents = false
+	r := reader(t, fnenv.AuditExport, cfg)
+	got := export.ReadConfig(r)
+	if err := r.Err(); err != nil {
+		t.Fatalf("auditexport rejects the stack's environment: %v", err)
+	}
+	a := cfg.AuditExport
+	if got.OrgID != cfg.OrgID || got.Bucket != deployed.AuditBucket || got.StateBucket != deployed.AuditStateBucket ||
+		got.KMSKeyID != deployed.AuditKMSKeyARN || got.Prefix != a.Prefix || got.Lookback != mustDuration(t, a.Lookback) ||
+		got.SliceConcurrency != a.SliceConcurrency || got.RolloverBytes != a.RolloverBytes ||
+		got.RolloverEvents != a.RolloverEvents || got.TenantEvents {
+		t.Errorf("auditexport read %+v from %+v", got, a)
+	}
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Status of a row.
+const (
+	Pass    = "pass"
+	Fail    = "FAIL"
+	Missing = "missing"
+)
+
+// Row is one line of the report: a figure beside its baseline, measured
+// in the same run, their ratio and the goal.
+type Row struct {
+	Function string
+	Figure   string // what was measured
+	Value    string // the figure
+	Baseline string // the baseline's figure, and what the baseline is
+	Ratio    string // figure ÷ baseline
+	Goal     string
+	Status   string
+	Note     string
+}
+
+// Inputs are everything the rows are computed from.
+type Inputs struct {
+	Bench     map[string]Results // by function
+	BenchErr  map[string]error
+	Sizes     []int // audit events per backfill size
+	Artifacts map[string]Artifact
+	ArtErr    error
+	Functions []string // functions present in the tree
+}
+
+// Rows evaluates every goal the function issues name, in report order.
+func Rows(in Inputs) []Row {
+	var rows []Row
+	rows = append(rows, auditExportRows(in)...)
+	rows = append(rows, offboardingRows(in)...)
+	rows = append(rows, keyRotationRows(in)...)
+	rows = append(rows, artifactRows(in)...)
+	return rows
+}
+
+// missing is the row of a benchmark that did not report: the report says
+// so instead of inventing a figure.
+func missing(function, figure, goal string, in Inputs, bench string) Row {
+	note := fmt.Sprintf("no result for %s", bench)
+	if err := in.BenchErr[function]; err != nil {
+		note = "benchmark run failed: " + firstLine(err.Error())
+	}
+	return Row{Function: function, Figure: figure, Value: "—", Baseline: "—", Ratio: "—", Goal: goal, Status: Missing, Note: note}
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return Pass
+	}
+	return Fail
+}
+
+func auditExportRows(in Inputs) []Row {
+	const fn = "auditexport"
+	res := in.Bench[fn]
+	var rows []Row
+	var firstPeak float64
+	var firstPeakSize int
+	for _, n := range in.Sizes {
+		size := fmt.Sprintf("%s events", thousands(n))
+		name := fmt.Sprintf("BenchmarkBackfill/events=%d", n)
+		m, ok := res[name]
+		if !ok {
+			rows = append(rows,
+				missing(fn, "backfill of "+size+": throughput", "≥ 4× the baseline", in, name),
+				missing(fn, "backfill of "+size+": share of raw concurrent paging", "≥ 90%", in, name),
+				missing(fn, "backfill of "+size+": peak memory", "< 100 MiB, flat", in, name))
+			continue
+		}
+		eps, base, raw := m["events/s"], m["baseline_events/s"], m["raw_events/s"]
+		rows = append(rows, Row{
+			Function: fn, Figure: "backfill of " + size + ": throughput",
+			Value:    fmt.Sprintf("%s events/s", thousands(int(eps))),
+			Baseline: fmt.Sprintf("%s events/s (SDK ListAutoPaging, sequential, gzip JSONL)", thousands(int(base))),
+			Ratio:    ratio(eps, base), Goal: "≥ 4× the baseline", Status: verdict(base > 0 && eps/base >= 4),
+		})
+		rows = append(rows, Row{
+			Function: fn, Figure: "backfill of " + size + ": share of raw concurrent paging",
+			Value:    fmt.Sprintf("%s events/s", thousands(int(eps))),
+			Baseline: fmt.Sprintf("%s events/s (the same slices paged concurrently, nothing written)", thousands(int(raw))),
+			Ratio:    ratio(eps, raw), Goal: "≥ 90% of raw paging", Status: verdict(raw > 0 && eps/raw >= 0.9),
+		})
+		peak, what := m["peak_rss_MiB"], "RSS"
+		if peak == 0 {
+			peak, what = m["peak_heap_MiB"], "heap"
+		}
+		row := Row{Function: fn, Figure: "backfill of " + size + ": peak memory (" + what + ")", Value: fmt.Sprintf("%.1f MiB", peak),
+			Goal: "< 100 MiB, flat across sizes (≤ 1.5× the smallest size's)"}
+		if firstPeak == 0 {
+			firstPeak, firstPeakSize = peak, n
+			row.Baseline, row.Ratio = "— (smallest size: the others' baseline)", "—"
+			row.Status = verdict(peak > 0 && peak < 100)
+		} else {
+			row.Baseline = fmt.Sprintf("%.1f MiB at %s events", firstPeak, thousands(firstPeakSize))
+			row.Ratio = ratio(peak, firstPeak)
+			row.Status = verdict(peak < 100 && peak/firstPeak <= 1.5)
+		}
+		if h := m["peak_heap_MiB"]; what == "RSS" && h > 0 {
+			row.Note = fmt.Sprintf("peak heap %.1f MiB", h)
+		}
+		rows = append(rows, row)
+	}
+
+	// A scheduled run with nothing new, after a backfill.
+	for _, n := range in.Sizes {
+		for _, tenant := range []bool{false, true} {
+			name := fmt.Sprintf("BenchmarkIncrementalNoop/events=%d/tenant=%v", n, tenant)
+			figure := fmt.Sprintf("scheduled run, nothing new (%s events, tenant events %s): list calls per scope", thousands(n), onOff(tenant))
+			m, ok := res[name]
+			if !ok {
+				rows = append(rows, missing(fn, figure, "exactly 1", in, name))
+				continue
+			}
+			perScope := m["list_calls/scope"]
+			row := Row{Function: fn, Figure: figure, Value: fmt.Sprintf("%g", perScope), Goal: "exactly 1", Status: verdict(perScope == 1)}
+			if b, ok := res[fmt.Sprintf("BenchmarkBackfill/events=%d", n)]; ok && b["list_calls"] > 0 {
+				row.Baseline = fmt.Sprintf("%s list calls (the backfill of the same organization)", thousands(int(b["list_calls"])))
+				row.Ratio = ratio(m["list_calls"], b["list_calls"])
+			} else {
+				row.Baseline, row.Ratio = "—", "—"
+			}
+			if re := m["rechecked_events"]; re > 0 {
+				row.Note = fmt.Sprintf("%g events re-read in the lookback window", re)
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+func offboardingRows(in Inputs) []Row {
+	const fn = "offboarding"
+	res := in.Bench[fn]
+	const prefix = "BenchmarkOffboard200Projects/"
+	var names []string
+	for name := range res {
+		if strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return []Row{
+			missing(fn, "offboard one person in 200 projects: time", "< 1 s", in, "BenchmarkOffboard200Projects"),
+			missing(fn, "offboard one person in 200 projects: API calls", "≤ 2 × 200 + 5", in, "BenchmarkOffboard200Projects"),
+		}
+	}
+	var rows []Row
+	for _, name := range names {
+		m := res[name]
+		setting := strings.TrimPrefix(name, prefix)
+		ms, base := m["ms"], m["baseline_ms"]
+		rows = append(rows, Row{
+			Function: fn, Figure: "offboard one person in 200 projects (" + setting + "): time",
+			Value:    fmt.Sprintf("%.0f ms", ms),
+			Baseline: fmt.Sprintf("%.0f ms (the same code, one request at a time)", base),
+			Ratio:    ratio(ms, base), Goal: "< 1 s", Status: verdict(ms > 0 && ms < 1000),
+		})
+		budget := m["budget"]
+		if budget == 0 {
+			budget = 2*200 + 5
+		}
+		calls, excl := m["calls"], m["calls_excl_key_deletes"]
+		rows = append(rows, Row{
+			Function: fn, Figure: "offboard one person in 200 projects (" + setting + "): API calls",
+			Value:    fmt.Sprintf("%.0f (%.0f without the %.0f key deletions)", calls, excl, calls-excl),
+			Baseline: fmt.Sprintf("budget %.0f (= 2 × 200 + 5, the goal; not a measurement)", budget),
+			Ratio:    ratio(excl, budget),
+			Goal:     "≤ 2 × projects + 5",
+			Status:   verdict(excl > 0 && excl <= budget),
+			Note:     fmt.Sprintf("counted without key deletions, as the benchmark reports: the person owns a key in every project and each revocation is one DELETE; with them, %.0f calls, %s the budget", calls, ratio(calls, budget)),
+		})
+	}
+	return rows
+}
+
+func keyRotationRows(in Inputs) []Row {
+	const fn = "keyrotation"
+	const name = "BenchmarkStaleSweep500x20"
+	figure := "stale-key sweep, 500 projects × 20 keys, 20 ms latency"
+	m, ok := in.Bench[fn][name]
+	if !ok {
+		return []Row{missing(fn, figure, "< 5 s", in, name)}
+	}
+	s, base := m["s/op"], m["baseline_s"]
+	row := Row{Function: fn, Figure: figure, Value: fmt.Sprintf("%.2f s", s),
+		Baseline: fmt.Sprintf("%.2f s (the same sweep, one worker)", base),
+		Ratio:    ratio(s, base), Goal: "< 5 s", Status: verdict(s > 0 && s < 5)}
+	if c := m["calls"]; c > 0 {
+		row.Note = fmt.Sprintf("%.0f API calls per sweep", c)
+	}
+	return []Row{row}
+}
+
+func artifactRows(in Inputs) []Row {
+	var rows []Row
+	minimal, haveMin := in.Artifacts["minimal"]
+	for _, fn := range in.Functions {
+		a, ok := in.Artifacts[fn]
+		if !ok || !haveMin {
+			note := "not built"
+			if in.ArtErr != nil {
+				note = "build failed: " + firstLine(in.ArtErr.Error())
+			}
+			rows = append(rows,
+				Row{Function: fn, Figure: "deployment package (linux/arm64 zip)", Value: "—", Baseline: "—", Ratio: "—", Goal: "≤ 8 MiB", Status: Missing, Note: note},
+				Row{Function: fn, Figure: "init under the Runtime API harness", Value: "—", Baseline: "—", Ratio: "—", Goal: "< 50 ms", Status: Missing, Note: note})
+			continue
+		}
+		zip := float64(a.ZipBytes) / (1 << 20)
+		rows = append(rows, Row{
+			Function: fn, Figure: "deployment package (linux/arm64 zip)",
+			Value:    fmt.Sprintf("%.2f MiB", zip),
+			Baseline: fmt.Sprintf("%.2f MiB (a minimal aws-lambda-go function, same flags)", float64(minimal.ZipBytes)/(1<<20)),
+			Ratio:    ratio(float64(a.ZipBytes), float64(minimal.ZipBytes)), Goal: "≤ 8 MiB", Status: verdict(zip <= 8),
+			Note: fmt.Sprintf("bootstrap %.1f MiB unzipped", float64(a.Binary)/(1<<20)),
+		})
+		row := Row{Function: fn, Figure: fmt.Sprintf("init under the Runtime API harness (median of %d cold starts)", len(a.Inits)), Goal: "< 50 ms"}
+		if a.InitErr != nil || len(a.Inits) == 0 {
+			row.Value, row.Baseline, row.Ratio, row.Status = "—", "—", "—", Fail
+			row.Note = fmt.Sprintf("init failed: %v", a.InitErr)
+		} else {
+			row.Value = ms(a.Median())
+			row.Baseline = ms(minimal.Median()) + " (the minimal function)"
+			row.Ratio = ratio(float64(a.Median()), float64(minimal.Median()))
+			row.Status = verdict(a.Median().Milliseconds() < 50)
+			row.Note = "slowest " + ms(a.Max())
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// ratio is figure ÷ baseline, to two significant places.
+func ratio(figure, baseline float64) string {
+	if baseline == 0 || math.IsNaN(figure/baseline) {
+		return "—"
+	}
+	r := figure / baseline
+	switch {
+	case r >= 10:
+		return fmt.Sprintf("%.0f×", r)
+	case r >= 1:
+		return fmt.Sprintf("%.2f×", r)
+	default:
+		return fmt.Sprintf("%.3g×", r)
+	}
+}
+
+func ms(d interface{ Microseconds() int64 }) string {
+	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// thousands writes n with thin separators: 1,000,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

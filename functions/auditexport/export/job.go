@@ -231,6 +231,7 @@ func (r *run) recordDone(ctx context.Context, s *checkpoint.Slice, info objects.
 	if err != nil {
 		return fmt.Errorf("record %s: %w", info.Key, err)
 	}
+	r.x.log.DebugContext(ctx, "object written", "key", info.Key, "events", info.Events, "bytes", info.Bytes, "sha256", info.SHA256)
 	r.events.Add(info.Events)
 	r.objects.Add(1)
 	r.bytes.Add(info.Bytes)

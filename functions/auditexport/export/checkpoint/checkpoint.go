@@ -244,16 +244,37 @@ func Parse(body []byte) (*State, error) {
 // Save writes st if the stored state is still the version this store last
 // read or wrote. It returns ErrConflict when another run got there first.
 func (s *Store) Save(ctx context.Context, st *State) error {
+	v, err := Encode(st)
+	if err != nil {
+		return err
+	}
+	return s.SaveEncoded(ctx, v)
+}
+
+// Version is a state encoded for saving.
+type Version struct {
+	body  []byte
+	write string
+}
+
+// Encode stamps st with a new write id and encodes it. Callers that share
+// st with other goroutines encode under their lock and save outside it.
+func Encode(st *State) (Version, error) {
 	st.Format = Format
 	st.Write = nonce()
 	body, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("encode checkpoint: %w", err)
+		return Version{}, fmt.Errorf("encode checkpoint: %w", err)
 	}
+	return Version{body: body, write: st.Write}, nil
+}
+
+// SaveEncoded is Save for a state Encode prepared.
+func (s *Store) SaveEncoded(ctx context.Context, v Version) error {
 	in := &s3.PutObjectInput{
 		Bucket:      aws.String(s.bucket),
 		Key:         aws.String(s.key),
-		Body:        bytes.NewReader(body),
+		Body:        bytes.NewReader(v.body),
 		ContentType: aws.String("application/json"),
 	}
 	if s.etag == "" {
@@ -273,7 +294,7 @@ func (s *Store) Save(ctx context.Context, st *State) error {
 	// The outcome may be a retry that found our own first attempt already
 	// applied (412), or a lost answer: the stored version says which.
 	stored, etag, gerr := s.get(ctx)
-	if gerr == nil && stored.Write == st.Write {
+	if gerr == nil && stored.Write == v.write {
 		s.etag = etag
 		return nil
 	}

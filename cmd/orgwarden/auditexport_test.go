@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/orgwarden/orgwarden/functions/auditexport/export"
+	"github.com/orgwarden/orgwarden/shared/awslocal"
+	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
+	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+)
+
+// auditEnv serves a small organization and an empty audit bucket, and
+// returns the environment the export and verify read.
+func auditEnv(t *testing.T) (map[string]string, *emulator.Emulator, *locals3.Server) {
+	t.Helper()
+	seed := emulator.SmallSeed(4)
+	srv := emulatortest.New(t, emulator.Options{Seed: &seed})
+	s3srv := locals3.New(t)
+	if err := s3srv.CreateBucket(context.Background(), "cli-audit"); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"OPENAI_BASE_URL":        srv.URL,
+		"OPENAI_ADMIN_KEY":       srv.AdminKey,
+		"ORGWARDEN_RATE_LIMIT":   "0",
+		"ORGWARDEN_ORG_ID":       "org-cli",
+		"ORGWARDEN_AUDIT_BUCKET": "cli-audit",
+		"AWS_ENDPOINT_URL_S3":    s3srv.URL,
+		"AWS_REGION":             awslocal.Region,
+		"AWS_ACCESS_KEY_ID":      awslocal.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":  awslocal.SecretAccessKey,
+	}, srv.Emulator, s3srv
+}
+
+func TestRunAuditExportThenVerify(t *testing.T) {
+	env, emu, s3srv := auditEnv(t)
+	since := emu.Now().Add(-30 * 24 * time.Hour).Format(time.DateOnly)
+
+	code, stdout, stderr := runCLI(t, env, "run", "auditexport", "--since", since)
+	if code != 0 {
+		t.Fatalf("run auditexport: exit %d\n%s", code, stderr)
+	}
+	var res export.Result
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("stdout is not the run's JSON summary: %v\n%s", err, stdout)
+	}
+	if res.Generation != 1 || res.Events != int64(emu.AuditEventCount()) {
+		t.Fatalf("result %+v, want all %d events in generation 1", res, emu.AuditEventCount())
+	}
+	if !strings.Contains(stderr, "backfill: ") || !strings.Contains(stderr, "events/s") || !strings.Contains(stderr, "ETA done") {
+		t.Errorf("no progress on stderr:\n%s", stderr)
+	}
+	for _, s := range emu.IssuedSecrets() {
+		if strings.Contains(stdout+stderr, s) {
+			t.Fatal("key material in the CLI's output")
+		}
+	}
+
+	code, stdout, stderr = runCLI(t, env, "verify", "--bucket", "cli-audit")
+	if code != 0 || !strings.Contains(stdout, "OK: the digest chain and every object verify") {
+		t.Fatalf("verify on a clean export: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// One object gone: verify says which, and exits 1.
+	client := s3srv.Client()
+	list, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("cli-audit"), Prefix: aws.String("openai-audit-logs/org_id=org-cli/")})
+	if err != nil || len(list.Contents) == 0 {
+		t.Fatalf("list: %v", err)
+	}
+	gone := aws.ToString(list.Contents[0].Key)
+	if _, err := client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("cli-audit"), Key: aws.String(gone)}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, env, "verify", "--bucket", "cli-audit", "--prefix", "openai-audit-logs")
+	if code != 1 || !strings.Contains(stdout, "missing object") || !strings.Contains(stdout, gone) || !strings.Contains(stderr, "does not verify") {
+		t.Fatalf("verify after a deletion: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+func TestAuditExportCommandUsage(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"run help", []string{"run", "auditexport", "--help"}, 0, "--since", ""},
+		{"until before since", []string{"run", "auditexport", "--since", "2025-02-01", "--until", "2025-01-01"}, 2, "", "is not after"},
+		{"bad date", []string{"run", "auditexport", "--since", "last tuesday"}, 2, "", "want a date"},
+		{"verify help", []string{"verify", "--help"}, 0, "--bucket", ""},
+		{"verify without bucket", []string{"verify"}, 2, "", "--bucket is required"},
+		{"invoke knows it", []string{"invoke", "auditexport", "--help"}, 0, "--event", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, nil, tt.args...)
+			if code != tt.code || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
+				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+		})
+	}
+}
+
+// The progress printer rewrites its line on a terminal and prints one line
+// per update elsewhere.
+func TestProgressPrinter(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgressPrinter(&b)
+	p.print(export.Progress{Job: "backfill", Events: 10, Rate: 5, Fraction: 0.5, ETA: 2 * time.Second})
+	p.print(export.Progress{Job: "backfill", Events: 20, Rate: 5, Fraction: 1, Done: true})
+	p.end()
+	want := "backfill: 10 events (0 already exported), 5 events/s, 50.0% of the range, ETA ~2s\n" +
+		"backfill: 20 events (0 already exported), 5 events/s, 100.0% of the range, ETA done\n"
+	if b.String() != want {
+		t.Fatalf("got %q\nwant %q", b.String(), want)
+	}
+	tty := &progressPrinter{w: &b, tty: true}
+	b.Reset()
+	tty.print(export.Progress{Job: "incremental", Events: 1})
+	tty.end()
+	if got := b.String(); !strings.HasPrefix(got, "\r\033[K") || !strings.HasSuffix(got, "\n") {
+		t.Fatalf("terminal output %q", got)
+	}
+}

@@ -166,8 +166,8 @@ func offboardingRows(in Inputs) []Row {
 		ms, base := m["ms"], m["baseline_ms"]
 		rows = append(rows, Row{
 			Function: fn, Figure: "offboard one person in 200 projects (" + setting + "): time",
-			Value:    fmt.Sprintf("%.0f ms", ms),
-			Baseline: fmt.Sprintf("%.0f ms (the same code, one request at a time)", base),
+			Value:    thousands(int(ms)) + " ms",
+			Baseline: thousands(int(base)) + " ms (the same code, one request at a time)",
 			Ratio:    ratio(ms, base), Goal: "< 1 s", Status: verdict(ms > 0 && ms < 1000),
 		})
 		budget := m["budget"]

@@ -113,6 +113,9 @@ func Build(ctx context.Context, o BuildOptions) (map[string]Binary, error) {
 	}
 	// go build -o DIR/ names each binary after its package's last path
 	// element; build into a scratch directory, then move each into place.
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
 	scratch, err := os.MkdirTemp(o.Dir, ".build-")
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)

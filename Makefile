@@ -16,8 +16,8 @@ help: ## list targets
 demo: ## run every job end to end on the emulator and an in-process S3
 	$(GO) run ./cmd/orgwarden demo
 
-test: ## run every test (unit, contract, CDK assertions)
-	$(GO) test ./...
+test: ## run every test (unit, contract, CDK assertions); fails if any output line holds key material
+	set -o pipefail; $(GO) test -json ./... | $(GO) run ./internal/tools/keyscan
 
 build: ## build each function's linux/arm64 bootstrap and zip under build/
 	@mkdir -p build

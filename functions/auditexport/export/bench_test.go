@@ -212,8 +212,13 @@ func (c *child) newBucket(b *testing.B) string {
 func (c *child) since() int64 { return c.world.Now - int64(benchSpan/time.Second) - 86400 }
 
 // measureReferences runs the baseline and raw concurrent paging once.
+// ORGWARDEN_BENCH_NO_REFERENCES=1 skips them (profiling the exporter alone).
 func (c *child) measureReferences(b *testing.B) {
 	c.once.Do(func() {
+		if os.Getenv("ORGWARDEN_BENCH_NO_REFERENCES") != "" {
+			c.baseline, c.rawPages = rate{1, time.Second}, rate{1, time.Second}
+			return
+		}
 		c.baseline = baselineSDKSequential(b, c)
 		c.rawPages, c.rawCalls = rawConcurrentPaging(b, c)
 	})
@@ -281,6 +286,7 @@ type peak struct {
 	stop    chan struct{}
 	done    chan struct{}
 	maxHeap atomic.Uint64
+	maxLive atomic.Uint64
 	rss     bool
 }
 
@@ -289,7 +295,7 @@ func startPeak() *peak {
 	p := &peak{stop: make(chan struct{}), done: make(chan struct{})}
 	// Writing 5 to clear_refs resets VmHWM to the current RSS.
 	p.rss = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	go func() {
 		defer close(p.done)
 		t := time.NewTicker(2 * time.Millisecond)
@@ -298,6 +304,9 @@ func startPeak() *peak {
 			metrics.Read(sample)
 			if v := sample[0].Value.Uint64(); v > p.maxHeap.Load() {
 				p.maxHeap.Store(v)
+			}
+			if v := sample[1].Value.Uint64(); v > p.maxLive.Load() {
+				p.maxLive.Store(v)
 			}
 			select {
 			case <-p.stop:
@@ -309,25 +318,27 @@ func startPeak() *peak {
 	return p
 }
 
-// end returns the peak heap and peak RSS in MiB (RSS 0 when unknown).
-func (p *peak) end() (heapMiB, rssMiB float64) {
+// end returns the peak heap (live and garbage), the peak live heap (as of
+// the last GC) and the peak RSS in MiB (RSS 0 when unknown).
+func (p *peak) end() (heapMiB, liveMiB, rssMiB float64) {
 	close(p.stop)
 	<-p.done
 	heapMiB = float64(p.maxHeap.Load()) / (1 << 20)
+	liveMiB = float64(p.maxLive.Load()) / (1 << 20)
 	if !p.rss {
-		return heapMiB, 0
+		return heapMiB, liveMiB, 0
 	}
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return heapMiB, 0
+		return heapMiB, liveMiB, 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return heapMiB, kb / 1024
+			return heapMiB, liveMiB, kb / 1024
 		}
 	}
-	return heapMiB, 0
+	return heapMiB, liveMiB, 0
 }
 
 func benchConfig(bucket string) Config {
@@ -350,6 +361,7 @@ func BenchmarkBackfill(b *testing.B) {
 				res             Result
 				elapsed         time.Duration
 				heapMiB, rssMiB float64
+				liveMiB         float64
 			)
 			b.ResetTimer()
 			for range b.N {
@@ -366,8 +378,8 @@ func BenchmarkBackfill(b *testing.B) {
 				res, err = x.Run(context.Background(), api, Request{Since: c.since()})
 				elapsed = time.Since(start)
 				b.StopTimer()
-				h, r := p.end()
-				heapMiB, rssMiB = max(heapMiB, h), max(rssMiB, r)
+				h, l, r := p.end()
+				heapMiB, liveMiB, rssMiB = max(heapMiB, h), max(liveMiB, l), max(rssMiB, r)
 				if err != nil || res.Pending || res.Events != int64(c.world.Events) {
 					b.Fatalf("backfill: %v; %d of %d events, pending %v", err, res.Events, c.world.Events, res.Pending)
 				}
@@ -379,6 +391,7 @@ func BenchmarkBackfill(b *testing.B) {
 			b.ReportMetric(eps/c.baseline.perSecond(), "x_baseline")
 			b.ReportMetric(100*eps/c.rawPages.perSecond(), "pct_raw")
 			b.ReportMetric(heapMiB, "peak_heap_MiB")
+			b.ReportMetric(liveMiB, "peak_live_MiB")
 			if rssMiB > 0 {
 				b.ReportMetric(rssMiB, "peak_rss_MiB")
 			}

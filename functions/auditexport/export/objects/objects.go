@@ -2,14 +2,18 @@
 // Lines, one audit event per line, each line the event's JSON as the API
 // sent it.
 //
-// A Writer streams: events go through gzip into a pipe that the S3 transfer
-// manager (feature/s3/transfermanager) reads in parts, so memory per open
-// object is bounded by the part size whatever the object's size. Small
-// objects go up as one PutObject, large ones as a multipart upload. Every
-// object is written with If-None-Match: *, so a key is written at most once:
-// a second writer of the same key (a retry whose first attempt landed, or a
-// run that overlaps another) gets ErrExists and must adopt what is there by
-// reading it back, never overwrite it.
+// A Writer streams events through gzip into a temporary file (Lambda's
+// /tmp), hashing as it goes, and Close uploads the file with the S3 upload
+// manager: one PutObject below the part size, a multipart upload above it.
+// The manager reads a file's parts as sections of the file, so no part is
+// ever copied into memory: a Writer holds its gzip state and 64 KiB of
+// buffer whatever the object's size, and the export's memory does not grow
+// with the volume or density of events.
+//
+// Every object is written with If-None-Match: *, so a key is written at
+// most once: a second writer of the same key (a retry whose first attempt
+// landed, or a run that overlaps another) gets ErrExists and must adopt what
+// is there by reading it back, never overwrite it.
 //
 // Lines are the API's bytes. The one change ever made is dropping
 // insignificant whitespace when the API pretty-printed an event across
@@ -30,13 +34,12 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"os"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
-	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -47,8 +50,8 @@ var ErrExists = errors.New("object already exists")
 // ErrNotFound means the key holds no object.
 var ErrNotFound = errors.New("object not found")
 
-// PartSize is the multipart part size: S3's minimum, to keep the memory of
-// each open object small.
+// PartSize is the multipart part size: objects up to it go up in one
+// PutObject.
 const PartSize = 5 << 20
 
 // ContentType of every data object.
@@ -57,10 +60,11 @@ const ContentType = "application/gzip"
 // Store writes and reads data objects in one bucket.
 type Store struct {
 	s3       *s3.Client
-	tm       *transfermanager.Client
+	up       uploader
 	bucket   string
 	kmsKeyID string
 	level    int
+	dir      string
 	gzips    sync.Pool
 }
 
@@ -73,6 +77,9 @@ type Options struct {
 	// is bound by compression CPU well before the API, and BestSpeed still
 	// shrinks audit JSON about eight times.
 	GzipLevel int
+	// TempDir holds objects being written; default os.TempDir() (/tmp in
+	// Lambda). It needs room for one object per concurrent writer.
+	TempDir string
 }
 
 // NewStore returns a store for bucket.
@@ -80,18 +87,7 @@ func NewStore(client *s3.Client, bucket string, opts Options) *Store {
 	if opts.GzipLevel == 0 {
 		opts.GzipLevel = gzip.BestSpeed
 	}
-	tm := transfermanager.New(client, func(o *transfermanager.Options) {
-		o.PartSizeBytes = PartSize
-		o.MultipartUploadThreshold = PartSize
-		// One part in flight while the next one fills: the API, not S3, is
-		// the slow side, and every extra part buffer costs 5 MiB.
-		o.Concurrency = 1
-		// Abort a failed multipart upload even when the run's context is
-		// already cancelled (Lambda deadline), so no parts linger.
-		o.FailTimeout = 30 * time.Second
-		o.ChecksumAlgorithm = tmtypes.ChecksumAlgorithmCrc32
-	})
-	return &Store{s3: client, tm: tm, bucket: bucket, kmsKeyID: opts.KMSKeyID, level: opts.GzipLevel}
+	return &Store{s3: client, up: newUploader(client), bucket: bucket, kmsKeyID: opts.KMSKeyID, level: opts.GzipLevel, dir: opts.TempDir}
 }
 
 // Bucket is the store's bucket.
@@ -125,60 +121,43 @@ func (t *tally) add(id string, at int64) {
 	t.info.Events++
 }
 
-// Writer streams one object. It is not safe for concurrent use.
+// Writer writes one object. It is not safe for concurrent use.
 type Writer struct {
+	ctx   context.Context
 	store *Store
 	key   string
+	file  *os.File // nil for a Discard writer
+	buf   *bufio.Writer
 	gz    *gzip.Writer
 	sum   hash.Hash
 	size  int64
 	raw   int64
-	pw    *io.PipeWriter
-	done  chan error
 	tally tally
-	buf   bytes.Buffer // compaction scratch
+	line  bytes.Buffer // compaction scratch
 	err   error
 }
 
 // Create starts writing key; nothing exists at key until Close succeeds.
 func (s *Store) Create(ctx context.Context, key string) *Writer {
-	pr, pw := io.Pipe()
-	w := &Writer{store: s, key: key, sum: sha256.New(), pw: pw, done: make(chan error, 1)}
-	w.gz = s.gzipWriter(io.MultiWriter(w.sum, countWriter{&w.size}, pw))
-	in := &transfermanager.UploadObjectInput{
-		Bucket:      aws.String(s.bucket),
-		Key:         aws.String(key),
-		Body:        pr,
-		ContentType: aws.String(ContentType),
-		IfNoneMatch: aws.String("*"),
+	w := &Writer{ctx: ctx, store: s, key: key, sum: sha256.New()}
+	f, err := os.CreateTemp(s.dir, "auditexport-*.jsonl.gz")
+	if err != nil {
+		w.err = fmt.Errorf("write %s: spool file: %w", key, err)
+		return w
 	}
-	if s.kmsKeyID != "" {
-		in.ServerSideEncryption = tmtypes.ServerSideEncryptionAwsKms
-		in.SSEKMSKeyID = aws.String(s.kmsKeyID)
-	}
-	go func() {
-		_, err := s.tm.UploadObject(ctx, in)
-		// Unblock the producer if the upload gave up before reading everything.
-		pr.CloseWithError(uploadStopped(err))
-		w.done <- err
-	}()
+	w.file = f
+	w.buf = bufio.NewWriterSize(io.MultiWriter(w.sum, countWriter{&w.size}, f), 64<<10)
+	w.gz = s.gzipWriter(w.buf)
 	return w
 }
 
 // Discard returns a writer that computes the object's Info exactly as
 // Create would, and writes nothing: the dry run's sink.
 func (s *Store) Discard(key string) *Writer {
-	w := &Writer{store: s, key: key, sum: sha256.New(), done: make(chan error, 1)}
-	w.gz = s.gzipWriter(io.MultiWriter(w.sum, countWriter{&w.size}))
-	w.done <- nil
+	w := &Writer{store: s, key: key, sum: sha256.New()}
+	w.buf = bufio.NewWriterSize(io.MultiWriter(w.sum, countWriter{&w.size}), 64<<10)
+	w.gz = s.gzipWriter(w.buf)
 	return w
-}
-
-func uploadStopped(err error) error {
-	if err == nil {
-		return errors.New("upload finished before the object was complete")
-	}
-	return err
 }
 
 func (s *Store) gzipWriter(w io.Writer) *gzip.Writer {
@@ -188,7 +167,6 @@ func (s *Store) gzipWriter(w io.Writer) *gzip.Writer {
 	}
 	z, err := gzip.NewWriterLevel(w, s.level)
 	if err != nil {
-		// Options are validated in NewStore's callers; fall back rather than panic.
 		z = gzip.NewWriter(w)
 	}
 	return z
@@ -210,11 +188,11 @@ func (w *Writer) Add(id string, effectiveAt int64, raw []byte) error {
 	}
 	line := raw
 	if bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
-		w.buf.Reset()
-		if err := json.Compact(&w.buf, raw); err != nil {
+		w.line.Reset()
+		if err := json.Compact(&w.line, raw); err != nil {
 			return fmt.Errorf("event %s: %w", id, err)
 		}
-		line = w.buf.Bytes()
+		line = w.line.Bytes()
 	}
 	if _, err := w.gz.Write(line); err != nil {
 		return w.fail(err)
@@ -234,50 +212,59 @@ func (w *Writer) fail(err error) error {
 	return w.err
 }
 
-// Close finishes the object and waits until S3 has it. It returns
-// ErrExists (wrapped) when the key was already written.
+// Close finishes the object and uploads it. It returns ErrExists
+// (wrapped) when the key was already written.
 func (w *Writer) Close() (Info, error) {
+	defer w.release()
 	if w.err != nil {
-		w.Abort()
 		return Info{}, w.err
 	}
-	err := w.gz.Close()
-	w.store.gzips.Put(w.gz)
-	w.gz = nil
-	if err != nil {
-		// The upload stopped first; its error is the one that explains why.
-		if w.pw != nil {
-			w.pw.CloseWithError(err)
-		}
-		if uerr := <-w.done; uerr != nil {
-			err = uerr
-		}
-		return Info{}, fmt.Errorf("write %s: %w", w.key, classify(err))
+	if err := w.gz.Close(); err != nil {
+		return Info{}, fmt.Errorf("write %s: %w", w.key, err)
 	}
-	if w.pw != nil {
-		w.pw.Close()
+	if err := w.buf.Flush(); err != nil {
+		return Info{}, fmt.Errorf("write %s: %w", w.key, err)
 	}
-	if err := <-w.done; err != nil {
-		return Info{}, fmt.Errorf("write %s: %w", w.key, classify(err))
+	if w.file != nil {
+		if err := w.store.upload(w.ctx, w.key, io.NewSectionReader(w.file, 0, w.size)); err != nil {
+			return Info{}, fmt.Errorf("write %s: %w", w.key, classify(err))
+		}
 	}
 	info := w.tally.info
 	info.Key, info.SHA256, info.Bytes = w.key, hex.EncodeToString(w.sum.Sum(nil)), w.size
 	return info, nil
 }
 
-// Abort stops the upload; nothing is written at the key.
-func (w *Writer) Abort() {
+// Abort drops the object; nothing is written at the key.
+func (w *Writer) Abort() { w.release() }
+
+// release returns the gzip state and removes the spool file.
+func (w *Writer) release() {
 	if w.gz != nil {
 		w.store.gzips.Put(w.gz)
 		w.gz = nil
 	}
-	if w.pw != nil {
-		w.pw.CloseWithError(errAborted)
+	if w.file != nil {
+		_ = w.file.Close()
+		_ = os.Remove(w.file.Name())
+		w.file = nil
 	}
-	<-w.done
 }
 
-var errAborted = errors.New("object aborted")
+func (s *Store) upload(ctx context.Context, key string, body *io.SectionReader) error {
+	in := &s3.PutObjectInput{
+		Bucket:      aws.String(s.bucket),
+		Key:         aws.String(key),
+		Body:        body,
+		ContentType: aws.String(ContentType),
+		IfNoneMatch: aws.String("*"),
+	}
+	if s.kmsKeyID != "" {
+		in.ServerSideEncryption = s3types.ServerSideEncryptionAwsKms
+		in.SSEKMSKeyId = aws.String(s.kmsKeyID)
+	}
+	return s.up.upload(ctx, in)
+}
 
 type countWriter struct{ n *int64 }
 

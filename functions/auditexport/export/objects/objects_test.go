@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -296,4 +298,48 @@ func gz(t testing.TB, s string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// Objects are spooled to a file while written; the file is gone after
+// Close and after Abort, whatever the outcome.
+func TestSpoolFilesAreRemoved(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, _ := newStore(t, objects.Options{TempDir: dir})
+	writeObjectTo(t, store, "a.jsonl.gz")
+	w := store.Create(ctx, "b.jsonl.gz")
+	if err := w.Add("x", 1, []byte(`{"id":"x","effective_at":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("%d spool files while one object is open", len(entries))
+	}
+	w.Abort()
+	w = store.Create(ctx, "a.jsonl.gz") // exists: the upload fails
+	if _, err := w.Close(); !errors.Is(err, objects.ErrExists) {
+		t.Fatalf("err = %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("spool files left behind: %v", entries)
+	}
+	// An unusable spool directory is an error at Close, not a panic.
+	bad := objects.NewStore(nil, bucket, objects.Options{TempDir: filepath.Join(dir, "missing")})
+	w = bad.Create(ctx, "c.jsonl.gz")
+	if err := w.Add("x", 1, []byte(`{"id":"x","effective_at":1}`)); err == nil {
+		t.Fatal("Add on a writer without a spool file succeeded")
+	}
+	if _, err := w.Close(); err == nil || !strings.Contains(err.Error(), "spool file") {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+func writeObjectTo(t *testing.T, store *objects.Store, key string) {
+	t.Helper()
+	w := store.Create(context.Background(), key)
+	if err := w.Add("audit_log-1", 1, []byte(`{"id":"audit_log-1","effective_at":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

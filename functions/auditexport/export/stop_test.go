@@ -34,8 +34,10 @@ func TestStopEarlyThenResume(t *testing.T) {
 			return e.exporter(nil).Run(context.Background(), e.api(), req)
 		}},
 		{"deadline near", func(e *env, req export.Request) (export.Result, error) {
-			// The run stops a quarter of the time left before the deadline.
-			ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+			// The run stops a quarter of the time left before the deadline
+			// (at 1.5 s here); paging everything takes at least 30 pages of
+			// 60 ms one after the other, and sealing has the last 0.5 s.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			return e.exporter(nil).Run(ctx, e.api(), req)
 		}},
@@ -43,8 +45,8 @@ func TestStopEarlyThenResume(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			seed := emulator.SmallSeed(21)
-			e := newEnv(t, envOptions{seed: &seed, faults: emulator.Faults{Latency: 25 * time.Millisecond}, cfg: func(c *export.Config) {
-				c.SliceConcurrency = 2
+			e := newEnv(t, envOptions{seed: &seed, faults: emulator.Faults{Latency: 60 * time.Millisecond}, cfg: func(c *export.Config) {
+				c.SliceConcurrency = 1
 			}})
 			since := e.clock.Now().Add(-30 * 24 * time.Hour).Unix()
 			first, err := tt.run(e, export.Request{Since: since})
@@ -56,6 +58,9 @@ func TestStopEarlyThenResume(t *testing.T) {
 			}
 			e.assertVerifiesCleanly()
 
+			if err := e.emu.Emulator.SetFaults(emulator.Faults{}); err != nil {
+				t.Fatal(err)
+			}
 			e.clock.Advance(5 * time.Minute)
 			second := e.run(export.Request{})
 			if second.Pending || second.Generation != 2 || first.Events+second.Events != int64(e.emu.Emulator.AuditEventCount()) {

@@ -12,6 +12,9 @@ const (
 	Pass    = "pass"
 	Fail    = "FAIL"
 	Missing = "missing"
+	// Info marks a figure shown for context that no goal judges (the
+	// throughput goals are set for the 1,000,000-event backfill).
+	Info = "info"
 )
 
 // Row is one line of the report: a figure beside its baseline, measured
@@ -70,30 +73,47 @@ func auditExportRows(in Inputs) []Row {
 	var rows []Row
 	var firstPeak float64
 	var firstPeakSize int
-	for _, n := range in.Sizes {
+	sizes := in.Sizes
+	if !slices.Contains(sizes, goalEvents) {
+		sizes = append(slices.Clone(sizes), goalEvents)
+	}
+	for _, n := range sizes {
 		size := fmt.Sprintf("%s events", thousands(n))
 		name := fmt.Sprintf("BenchmarkBackfill/events=%d", n)
 		m, ok := res[name]
 		if !ok {
-			rows = append(rows,
+			r := []Row{
 				missing(fn, "backfill of "+size+": throughput", "≥ 4× the baseline", in, name),
-				missing(fn, "backfill of "+size+": share of raw concurrent paging", "≥ 90%", in, name),
-				missing(fn, "backfill of "+size+": peak memory", "< 100 MiB, flat", in, name))
+				missing(fn, "backfill of "+size+": share of raw concurrent paging", "≥ 90% of raw paging", in, name),
+				missing(fn, "backfill of "+size+": peak memory", "< 100 MiB, flat", in, name)}
+			if !slices.Contains(in.Sizes, n) {
+				for i := range r {
+					r[i].Note = "the goal size did not run: make bench-full"
+				}
+			}
+			rows = append(rows, r...)
 			continue
 		}
 		eps, base, raw := m["events/s"], m["baseline_events/s"], m["raw_events/s"]
-		rows = append(rows, Row{
+		tp := Row{
 			Function: fn, Figure: "backfill of " + size + ": throughput",
 			Value:    fmt.Sprintf("%s events/s", thousands(int(eps))),
 			Baseline: fmt.Sprintf("%s events/s (SDK ListAutoPaging, sequential, gzip JSONL)", thousands(int(base))),
 			Ratio:    ratio(eps, base), Goal: "≥ 4× the baseline", Status: verdict(base > 0 && eps/base >= 4),
-		})
-		rows = append(rows, Row{
+		}
+		share := Row{
 			Function: fn, Figure: "backfill of " + size + ": share of raw concurrent paging",
 			Value:    fmt.Sprintf("%s events/s", thousands(int(eps))),
 			Baseline: fmt.Sprintf("%s events/s (the same slices paged concurrently, nothing written)", thousands(int(raw))),
 			Ratio:    ratio(eps, raw), Goal: "≥ 90% of raw paging", Status: verdict(raw > 0 && eps/raw >= 0.9),
-		})
+		}
+		if n != goalEvents {
+			for _, r := range []*Row{&tp, &share} {
+				r.Goal += " (set for 1,000,000 events; shown for context)"
+				r.Status = Info
+			}
+		}
+		rows = append(rows, tp, share)
 		peak, what := m["peak_rss_MiB"], "RSS"
 		if peak == 0 {
 			peak, what = m["peak_heap_MiB"], "heap"
@@ -141,6 +161,9 @@ func auditExportRows(in Inputs) []Row {
 	}
 	return rows
 }
+
+// goalEvents is the backfill size the throughput goals are set for.
+const goalEvents = 1_000_000
 
 func offboardingRows(in Inputs) []Row {
 	const fn = "offboarding"

@@ -53,6 +53,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
+	loadBefore := loadAverage()
 	root, err := harness.ModuleRoot()
 	if err != nil {
 		return err
@@ -101,7 +102,8 @@ func run() error {
 	rows := Rows(in)
 	meta := ReportMeta{
 		Machine: thisMachine(strings.TrimSpace(string(goVersion))), Command: "go run ./bench " + strings.Join(os.Args[1:], " "),
-		Sizes: sizes, FullSize: slices.Contains(sizes, 1_000_000), Cold: *cold, Elapsed: time.Since(start), Runs: runs,
+		Sizes: sizes, FullSize: slices.Contains(sizes, goalEvents), Cold: *cold, Elapsed: time.Since(start), Runs: runs,
+		LoadBefore: loadBefore, LoadAfter: loadAverage(),
 	}
 	var report bytes.Buffer
 	if err := writeReport(&report, meta, rows); err != nil {
@@ -123,7 +125,7 @@ func run() error {
 		if r.Status == Fail {
 			goalFails = append(goalFails, r.Function+": "+r.Figure)
 		}
-		if r.Status != Pass {
+		if r.Status != Pass && r.Status != Info {
 			fmt.Fprintf(os.Stderr, "bench: %s %s: %s %s\n", r.Status, r.Function, r.Figure, r.Value)
 		}
 	}

@@ -200,12 +200,17 @@ func TestKeyRotation(t *testing.T) {
 		if sa.ServiceAccountID == saID || sa.KeyID == keyID || sa.ProjectID != proj || sa.ServiceAccountName != "billing-app" {
 			t.Fatalf("service-account secret after rotation: id %s key %s project %s name %s", sa.ServiceAccountID, sa.KeyID, sa.ProjectID, sa.ServiceAccountName)
 		}
-		var names []string
+		found := false
 		for _, s := range emu.ServiceAccounts(proj) {
-			names = append(names, s.Name)
-			if s.ID == sa.ServiceAccountID && !strings.HasPrefix(s.Name, "billing-app") {
-				t.Errorf("new service account named %q", s.Name)
+			if s.ID == sa.ServiceAccountID {
+				found = true
+				if !strings.HasPrefix(s.Name, "billing-app") {
+					t.Errorf("new service account named %q", s.Name)
+				}
 			}
+		}
+		if !found {
+			t.Errorf("the secret names service account %s, which is not in project %s", sa.ServiceAccountID, proj)
 		}
 		if !slices.ContainsFunc(emu.ServiceAccounts(proj), func(s emulator.ServiceAccount) bool { return s.ID == saID }) {
 			t.Error("the old service account is gone before its grace period ended")

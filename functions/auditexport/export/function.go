@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/orgwarden/orgwarden/functions/auditexport/export/objects"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/logging"
@@ -48,6 +49,11 @@ func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Functio
 	x, err := New(cfg, deps.AWS.S3, Options{Logger: deps.Log})
 	if err != nil {
 		return nil, err
+	}
+	// A run that died while writing leaves its spool files in /tmp, which
+	// Lambda keeps for the next invocation in the same sandbox.
+	if n, err := objects.RemoveStaleSpool("", time.Hour); n > 0 || err != nil {
+		deps.Log.InfoContext(ctx, "removed stale spool files", "files", n, "error", errString(err))
 	}
 	return &Function{deps: deps, cfg: cfg, exporter: x}, nil
 }
@@ -177,4 +183,11 @@ func (f *Function) Run(ctx context.Context, req Request) (Result, error) {
 		f.deps.Log.WarnContext(ctx, "publish summary", "error", perr.Error())
 	}
 	return res, err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

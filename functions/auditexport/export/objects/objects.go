@@ -35,7 +35,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -140,7 +142,7 @@ type Writer struct {
 // Create starts writing key; nothing exists at key until Close succeeds.
 func (s *Store) Create(ctx context.Context, key string) *Writer {
 	w := &Writer{ctx: ctx, store: s, key: key, sum: sha256.New()}
-	f, err := os.CreateTemp(s.dir, "auditexport-*.jsonl.gz")
+	f, err := os.CreateTemp(s.dir, SpoolPattern)
 	if err != nil {
 		w.err = fmt.Errorf("write %s: spool file: %w", key, err)
 		return w
@@ -149,6 +151,31 @@ func (s *Store) Create(ctx context.Context, key string) *Writer {
 	w.buf = bufio.NewWriterSize(io.MultiWriter(w.sum, countWriter{&w.size}, f), 64<<10)
 	w.gz = s.gzipWriter(w.buf)
 	return w
+}
+
+// SpoolPattern names spool files in the temp directory.
+const SpoolPattern = "auditexport-*.jsonl.gz"
+
+// RemoveStaleSpool deletes spool files older than age in dir (default
+// os.TempDir()): what a process that died while writing left behind, which
+// in Lambda stays in /tmp for the next invocation.
+func RemoveStaleSpool(dir string, age time.Duration) (int, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	names, err := filepath.Glob(filepath.Join(dir, SpoolPattern))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, name := range names {
+		if st, err := os.Stat(name); err == nil && time.Since(st.ModTime()) > age {
+			if os.Remove(name) == nil {
+				n++
+			}
+		}
+	}
+	return n, nil
 }
 
 // Discard returns a writer that computes the object's Info exactly as

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -341,5 +342,32 @@ func writeObjectTo(t *testing.T, store *objects.Store, key string) {
 	}
 	if _, err := w.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRemoveStaleSpool(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "auditexport-1.jsonl.gz")
+	fresh := filepath.Join(dir, "auditexport-2.jsonl.gz")
+	other := filepath.Join(dir, "unrelated.gz")
+	for _, p := range []string{old, fresh, other} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-2 * time.Hour)
+	for _, p := range []string{old, other} {
+		if err := os.Chtimes(p, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := objects.RemoveStaleSpool(dir, time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("removed %d, %v; want 1", n, err)
+	}
+	for p, want := range map[string]bool{old: false, fresh: true, other: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s exists=%v, want %v", filepath.Base(p), err == nil, want)
+		}
 	}
 }

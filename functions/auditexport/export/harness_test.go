@@ -60,7 +60,6 @@ type env struct {
 type envOptions struct {
 	seed       *emulator.Seed
 	faults     emulator.Faults
-	validate   bool
 	cfg        func(*export.Config)
 	s3Client   func(*s3.Options)
 	start      time.Time

@@ -317,7 +317,9 @@ func report(job *checkpoint.Job) JobReport {
 // arrives later in it is a late event, which the next window re-reads).
 func (r *run) incrementalJob() *checkpoint.Job {
 	st, cfg := r.st, r.x.cfg
-	now := r.start.Unix() + 1
+	// Now, not the run's start: after a long backfill in the same run, the
+	// events that arrived meanwhile belong in this run too.
+	now := r.x.now().Unix() + 1
 	lookback := int64(cfg.Lookback / time.Second)
 	lo := now - lookback
 	if end := st.Covered.End(); end > 0 {
@@ -346,7 +348,7 @@ func (r *run) backfillJob() *checkpoint.Job {
 	st, cfg := r.st, r.x.cfg
 	until := r.req.Until
 	if until == 0 {
-		until = r.start.Unix() + 1
+		until = r.x.now().Unix() + 1
 	}
 	if end := st.Covered.End(); end > 0 {
 		until = min(until, end)

@@ -106,12 +106,11 @@ func (c *cli) flags(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args, mapping flag errors to usage errors.
+// parse parses args, mapping flag errors to usage errors (exit status 2).
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return err
+			return err // Parse has printed the usage
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

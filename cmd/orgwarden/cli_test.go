@@ -54,6 +54,19 @@ func TestUsageAndErrors(t *testing.T) {
 	}
 }
 
+func TestHelpPrintsUsageOnce(t *testing.T) {
+	for _, args := range [][]string{
+		{"emulator", "--help"}, {"demo", "--help"}, {"verify", "--help"}, {"restore", "--help"},
+		{"run", "auditexport", "--help"}, {"run", "keyrotation", "--help"}, {"run", "invitecleanup", "--help"},
+		{"run", "offboarding", "--help"}, {"invoke", "--help"},
+	} {
+		code, stdout, _ := runCLI(t, nil, args...)
+		if code != 0 || strings.Count(stdout, "Usage: orgwarden") != 1 {
+			t.Errorf("%v: exit %d, usage printed %d times:\n%s", args, code, strings.Count(stdout, "Usage: orgwarden"), stdout)
+		}
+	}
+}
+
 func TestReadEvent(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "ev.json")
 	if err := os.WriteFile(p, []byte(`{"a":1}`), 0o600); err != nil {

@@ -201,3 +201,31 @@ func gzipBytes(t *testing.T, s string) []byte {
 	}
 	return b.Bytes()
 }
+
+// With the checkpoint in a bucket of its own, verify reads it there: that
+// is what catches the deletion of the newest digest, which the chain alone
+// cannot show.
+func TestVerifyWithSeparateStateBucket(t *testing.T) {
+	seed := emulator.SmallSeed(13)
+	e := newEnv(t, envOptions{seed: &seed, cfg: func(c *export.Config) { c.StateBucket = "state-bucket" }})
+	if err := e.s3.CreateBucket(context.Background(), "state-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	e.run(export.Request{Since: e.clock.Now().Add(-30 * 24 * time.Hour).Unix()})
+	e.clock.Advance(15 * time.Minute)
+	e.run(export.Request{})
+	if keys := e.keys("audit/_state/"); len(keys) != 0 {
+		t.Fatalf("checkpoint written to the audit bucket: %v", keys)
+	}
+	withState := verify.Options{Bucket: testBucket, Prefix: "audit", StateBucket: "state-bucket"}
+	if rep := e.verify(withState); !rep.OK() {
+		t.Fatal("clean export does not verify")
+	}
+	e.deleteObject(e.exporter(nil).Layout().DigestKey(2))
+	if rep := e.verify(withState); rep.OK() {
+		t.Fatal("deleting the newest digest went unnoticed with the checkpoint at hand")
+	}
+	if rep := e.verify(verify.Options{Bucket: testBucket, Prefix: "audit", SkipState: true}); !rep.OK() {
+		t.Fatal("without the checkpoint, the shortened chain should still look whole (the documented limit)")
+	}
+}

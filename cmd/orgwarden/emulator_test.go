@@ -1,38 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestEmulatorCommandServesTheSeededOrganization(t *testing.T) {
 	key := "sk-admin-" + strings.Repeat("e", 40)
-	var stdout, stderr lockedBuffer
+	var stdout, stderr logtest.Buffer
 	c := newCLI(&stdout, &stderr, config.MapEnv(map[string]string{"OPENAI_ADMIN_KEY": key}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)

@@ -1,14 +1,12 @@
 package adminclient_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"maps"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,29 +16,12 @@ import (
 	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 )
 
-// syncBuffer is a log sink safe for the client's concurrent workers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newClient(t *testing.T, srv *emulatortest.Server, mod func(*adminclient.Options)) (*adminclient.Client, *syncBuffer) {
+func newClient(t *testing.T, srv *emulatortest.Server, mod func(*adminclient.Options)) (*adminclient.Client, *logtest.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	opts := adminclient.Options{
 		BaseURL:       srv.URL,
 		AdminKey:      logging.Secret(srv.AdminKey),

@@ -1,12 +1,10 @@
 package cleanup_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 	"github.com/orgwarden/orgwarden/shared/secrets"
 	"github.com/orgwarden/orgwarden/shared/sweep"
 )
@@ -32,28 +31,11 @@ const (
 	bus = "orgwarden-summaries"
 )
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type fixture struct {
 	t      *testing.T
 	emu    *emulatortest.Server
 	eb     *eventbridge.Server
-	out    *lockedBuffer
+	out    *logtest.Buffer
 	common config.Common
 	ids    map[string]string // invite name -> id
 }
@@ -63,7 +45,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	emu := emulatortest.New(t, emulator.Options{Clock: func() time.Time { return t0 }})
-	f := &fixture{t: t, emu: emu, eb: eventbridge.New(t), out: &lockedBuffer{}, ids: map[string]string{}}
+	f := &fixture{t: t, emu: emu, eb: eventbridge.New(t), out: &logtest.Buffer{}, ids: map[string]string{}}
 	f.common = config.Common{BaseURL: emu.URL, MaxConcurrency: 4, HTTPTimeout: 10 * time.Second, MaxRetries: 2,
 		MaxRetryDelay: 50 * time.Millisecond, LogLevel: slog.LevelDebug, SummaryBus: bus, MaxDeletions: 25,
 		Rules: guard.Rules{Protection: guard.Protection{Emails: []string{"VIP@example.com"}, Domains: []string{"partner.io"}}}}

@@ -1,7 +1,6 @@
 package rotation_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +27,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 	"github.com/orgwarden/orgwarden/shared/secrets"
 )
 
@@ -40,24 +39,6 @@ const (
 	bus        = "orgwarden-summaries"
 )
 
-// lockedBuffer collects log and metric lines written concurrently.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // fixture is an organization on the Admin API emulator, a local Secrets
 // Manager holding the deployment's admin key, and a local EventBridge.
 type fixture struct {
@@ -66,7 +47,7 @@ type fixture struct {
 	sm  *smlocal.Server
 	smc *secretsmanager.Client
 	eb  *eventbridge.Server
-	out *lockedBuffer
+	out *logtest.Buffer
 
 	adminSecret string // ARN of the deployment's admin-key secret
 	selfKeyID   string
@@ -80,7 +61,7 @@ func newFixture(t *testing.T, opts emulator.Options) *fixture {
 	opts.Faults.RetryAfter = 10 * time.Millisecond
 	emu := emulatortest.New(t, opts)
 	f := &fixture{
-		t: t, emu: emu, out: &lockedBuffer{},
+		t: t, emu: emu, out: &logtest.Buffer{},
 		sm: smlocal.New(t, smlocal.WithClock(emu.Emulator.Now)),
 		eb: eventbridge.New(t),
 	}

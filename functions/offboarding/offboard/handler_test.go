@@ -23,6 +23,7 @@ import (
 	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 )
 
 const dlqName = "orgwarden-offboarding-dlq"
@@ -342,7 +343,7 @@ func TestFromEnvReportsEveryProblem(t *testing.T) {
 	_, err := FromEnv(context.Background(), config.MapEnv(map[string]string{
 		"ORGWARDEN_JOURNAL_BUCKET": "s3://journal",
 		"ORGWARDEN_DLQ_URL":        "orgwarden-dlq",
-	}), app.Options{Out: &syncBuffer{}})
+	}), app.Options{Out: &logtest.Buffer{}})
 	if err == nil {
 		t.Fatal("FromEnv accepted a broken environment")
 	}
@@ -381,7 +382,7 @@ func TestHandleRetriesAPermanentFailureUntilItCompletes(t *testing.T) {
 
 	o.emu.ClearFaults()
 	o.emu.ResetRequests()
-	o.logs = &syncBuffer{}
+	o.logs = &logtest.Buffer{}
 	resp = s.invoke(t, nil, sqsMessage("m-1", body, 2))
 	if len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("redelivery failed: %v", failedIDs(resp))

@@ -1,12 +1,10 @@
 package offboard
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
@@ -16,6 +14,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 )
 
 const journalBucket = "journal"
@@ -27,7 +26,7 @@ type org struct {
 	emu    *emulator.Emulator
 	s3     *locals3.Server
 	store  *journal.Store
-	logs   *syncBuffer
+	logs   *logtest.Buffer
 	person person
 	// bystander shares the person's projects; nothing of theirs may change.
 	bystander person
@@ -39,24 +38,6 @@ type person struct {
 	roles     map[string]string // project id -> role
 	keys      map[string][]string
 	invite    string
-}
-
-// syncBuffer is a log sink shared by concurrent goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newOrg builds an organization where the person (Jane) belongs to
@@ -71,7 +52,7 @@ func newOrg(t testing.TB, projects, keyProjects int, opts ...emulatortest.Option
 func newOrgWith(t testing.TB, eopts emulator.Options, projects, keyProjects int, opts ...emulatortest.Option) *org {
 	t.Helper()
 	srv := emulatortest.New(t, eopts, opts...)
-	o := &org{t: t, srv: srv, emu: srv.Emulator, logs: &syncBuffer{}}
+	o := &org{t: t, srv: srv, emu: srv.Emulator, logs: &logtest.Buffer{}}
 	o.person = o.addPerson("jane.leaver@example.com", projects, keyProjects, true)
 	o.bystander = o.addPerson("bob.stays@example.com", 0, 0, false)
 	for _, p := range o.person.projects {

@@ -105,3 +105,18 @@ func TestRequiredAndList(t *testing.T) {
 		t.Errorf("Required error = %v", err)
 	}
 }
+
+func TestFormatDays(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{5 * time.Hour, "5h"},
+		{24 * time.Hour, "1d"},
+		{90*24*time.Hour + 23*time.Hour, "90d"},
+	} {
+		if got := FormatDays(tt.d); got != tt.want {
+			t.Errorf("FormatDays(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}

@@ -200,3 +200,13 @@ func ParseDuration(s string) (time.Duration, error) {
 // Lookup returns the reader's variable lookup, for packages that read
 // further settings of their own (the AWS SDK's endpoint variables).
 func (r *Reader) Lookup() Lookup { return r.lookup }
+
+// FormatDays renders a duration the way operators configure ages: whole
+// days ("14d"), or whole hours below a day ("5h"). It is for messages, so it
+// rounds down.
+func FormatDays(d time.Duration) string {
+	if d < 24*time.Hour {
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}

@@ -105,7 +105,7 @@ func (h *Handler) Run(ctx context.Context, dryRun bool) (*Summary, error) {
 	ctx, runID := app.StartRun(ctx)
 	start := time.Now() // wall time: the injected clock judges ages, not durations
 	sum := &Summary{Kind: "invite_cleanup", RunID: runID, DryRun: h.deps.Common.DryRun || dryRun,
-		StartedAt: h.now().UTC(), MaxAge: days(h.cfg.MaxAge)}
+		StartedAt: h.now().UTC(), MaxAge: config.FormatDays(h.cfg.MaxAge)}
 	err := h.run(ctx, sum)
 	if err != nil {
 		sum.Errors = append(sum.Errors, err.Error())
@@ -178,17 +178,9 @@ func (h *Handler) stale(status string, created, expires int64, now time.Time) (s
 		return "expired", true
 	case status == "pending":
 		age := now.Sub(time.Unix(created, 0))
-		return fmt.Sprintf("pending for %s (ORGWARDEN_INVITE_MAX_AGE %s)", days(age), days(h.cfg.MaxAge)), age >= h.cfg.MaxAge
+		return fmt.Sprintf("pending for %s (ORGWARDEN_INVITE_MAX_AGE %s)", config.FormatDays(age), config.FormatDays(h.cfg.MaxAge)), age >= h.cfg.MaxAge
 	}
 	return "", false
-}
-
-// days renders a duration in whole days ("14d"), or hours below a day.
-func days(d time.Duration) string {
-	if d < 24*time.Hour {
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 }
 
 func boolInt(b bool) int {

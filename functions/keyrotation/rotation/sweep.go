@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/app"
+	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/metrics"
 	"github.com/orgwarden/orgwarden/shared/sweep"
@@ -91,7 +92,7 @@ func (h *Handler) Sweep(ctx context.Context, dryRun bool) (*SweepSummary, error)
 	sum := &SweepSummary{
 		Kind: "stale_key_sweep", RunID: runID, DryRun: c.DryRun || dryRun, StartedAt: h.now().UTC(),
 		Thresholds: Thresholds{
-			StaleKeyUnused: days(h.cfg.StaleUnused), StaleKeyNeverUsed: days(h.cfg.StaleNeverUsed), AdminKeyUnused: days(h.cfg.AdminKeyUnused),
+			StaleKeyUnused: config.FormatDays(h.cfg.StaleUnused), StaleKeyNeverUsed: config.FormatDays(h.cfg.StaleNeverUsed), AdminKeyUnused: config.FormatDays(h.cfg.AdminKeyUnused),
 			RevokeAdminKeys: h.cfg.RevokeAdminKeys, DeleteStaleServiceAccounts: h.cfg.DeleteStaleServiceAccounts, MaxDeletions: c.MaxDeletions,
 		},
 	}
@@ -245,10 +246,10 @@ func (s *selection) add(c sweep.Candidate, ownerUserID string) {
 func (s *selection) stale(lastUsed, created int64, unused, neverUsed time.Duration, unusedVar, neverVar string) (string, bool) {
 	if lastUsed > 0 {
 		idle := s.now.Sub(time.Unix(lastUsed, 0))
-		return fmt.Sprintf("unused for %s (%s %s)", days(idle), unusedVar, days(unused)), idle >= unused
+		return fmt.Sprintf("unused for %s (%s %s)", config.FormatDays(idle), unusedVar, config.FormatDays(unused)), idle >= unused
 	}
 	age := s.now.Sub(time.Unix(created, 0))
-	return fmt.Sprintf("never used, created %s ago (%s %s)", days(age), neverVar, days(neverUsed)), age >= neverUsed
+	return fmt.Sprintf("never used, created %s ago (%s %s)", config.FormatDays(age), neverVar, config.FormatDays(neverUsed)), age >= neverUsed
 }
 
 func (s *selection) project(ctx context.Context, p openai.Project) error {
@@ -337,14 +338,6 @@ func (s *selection) adminAPIKeys(ctx context.Context) error {
 		}, "")
 	}
 	return nil
-}
-
-// days renders a duration in whole days ("90d"), or hours below a day.
-func days(d time.Duration) string {
-	if d < 24*time.Hour {
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 }
 
 func boolInt(b bool) int {

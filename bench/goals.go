@@ -131,6 +131,9 @@ func auditExportRows(in Inputs) []Row {
 		}
 		if h := m["peak_heap_MiB"]; what == "RSS" && h > 0 {
 			row.Note = fmt.Sprintf("peak heap %.1f MiB", h)
+			if l := m["peak_live_MiB"]; l > 0 {
+				row.Note += fmt.Sprintf(", peak live heap %.1f MiB", l)
+			}
 		}
 		rows = append(rows, row)
 	}

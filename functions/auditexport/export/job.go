@@ -87,6 +87,10 @@ func (r *run) runSlice(ctx context.Context, job *checkpoint.Job, i int, seen *id
 // pageSlice pages one slice newest first from where it stopped and writes
 // its events, rolling to a new object on a new day (partition), at the
 // size or count limit, and before it returns.
+//
+// A rolled-over object is uploaded and recorded in the background while
+// the next one fills: at most one per slice, and always recorded before
+// the next, so the slice's cursor only moves forward.
 func (r *run) pageSlice(ctx context.Context, job *checkpoint.Job, i int, seen *idSet, prog *progress) (err error) {
 	s := &job.Slices[i]
 	if s.Done {
@@ -100,12 +104,26 @@ func (r *run) pageSlice(ctx context.Context, job *checkpoint.Job, i int, seen *i
 
 	var (
 		w        *objects.Writer
+		key      string
+		seq      = s.Seq
 		firstDay int64
 		broke    bool
+		inflight chan error // the previous object's upload and record
 	)
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		return err
+	}
 	defer func() {
 		if w != nil {
 			w.Abort()
+		}
+		if werr := wait(); err == nil {
+			err = werr
 		}
 	}()
 	for p := range pages {
@@ -122,26 +140,24 @@ func (r *run) pageSlice(ctx context.Context, job *checkpoint.Job, i int, seen *i
 				continue
 			}
 			if w != nil && (!layout.SameDay(ev.EffectiveAt, firstDay) || w.Events() >= int64(cfg.RolloverEvents) || w.RawBytes() >= cfg.RolloverBytes) {
-				next := r.intent(ev.EffectiveAt, s, s.Seq+1)
-				info, cerr := w.Close()
-				w = nil
-				if cerr != nil {
-					return r.closeFailed(ctx, s, info, cerr)
-				}
-				if err := r.recordDone(ctx, s, info, &next, false); err != nil {
+				if err := wait(); err != nil {
 					return err
 				}
-				w, firstDay = r.create(ctx, next.Key), ev.EffectiveAt
+				prev, prevKey, prevSeq := w, key, seq
+				w = nil
+				inflight = make(chan error, 1)
+				go func() { inflight <- r.finish(ctx, s, prev, prevKey, prevSeq, false) }()
+				seq++
 			}
 			if w == nil {
-				in := r.intent(ev.EffectiveAt, s, s.Seq)
+				in := r.intent(ev.EffectiveAt, s, seq)
 				if err := r.commit(ctx, func(st *checkpoint.State) {
 					st.Job = job
 					st.Open.Writing = append(st.Open.Writing, in)
 				}); err != nil {
 					return fmt.Errorf("record intent for %s: %w", in.Key, err)
 				}
-				w, firstDay = r.create(ctx, in.Key), ev.EffectiveAt
+				w, key, firstDay = r.create(ctx, in.Key), in.Key, ev.EffectiveAt
 			}
 			if err := w.Add(ev.ID, ev.EffectiveAt, ev.Raw); err != nil {
 				return err
@@ -152,6 +168,9 @@ func (r *run) pageSlice(ctx context.Context, job *checkpoint.Job, i int, seen *i
 			broke = true
 			break
 		}
+	}
+	if err := wait(); err != nil {
+		return err
 	}
 	finished := !broke
 	if finished {
@@ -165,12 +184,32 @@ func (r *run) pageSlice(ctx context.Context, job *checkpoint.Job, i int, seen *i
 		}
 		return nil
 	}
-	info, cerr := w.Close()
+	last := w
 	w = nil
-	if cerr != nil {
-		return r.closeFailed(ctx, s, info, cerr)
+	return r.finish(ctx, s, last, key, seq, finished)
+}
+
+// finish uploads one object and records it (with the slice done, when
+// finished). A key that already holds an object (our own retried write that
+// had landed, or another run's) is adopted as it is: read back and
+// recorded, and the slice resumes after it (errAdopted).
+func (r *run) finish(ctx context.Context, s *checkpoint.Slice, w *objects.Writer, key string, seq int, finished bool) error {
+	info, err := w.Close()
+	if err == nil {
+		return r.recordDone(ctx, s, info, seq, finished)
 	}
-	return r.recordDone(ctx, s, info, nil, finished)
+	if !errors.Is(err, objects.ErrExists) {
+		return err
+	}
+	info, rerr := r.x.data.Read(ctx, key, nil)
+	if rerr != nil {
+		return fmt.Errorf("adopt %s: %w", key, rerr)
+	}
+	r.x.log.WarnContext(ctx, "object already written; adopting it", "key", key, "events", info.Events)
+	if err := r.recordDone(ctx, s, info, seq, false); err != nil {
+		return err
+	}
+	return errAdopted
 }
 
 func (r *run) intent(at int64, s *checkpoint.Slice, seq int) checkpoint.Intent {
@@ -185,45 +224,11 @@ func (r *run) create(ctx context.Context, key string) *objects.Writer {
 	return r.x.data.Create(ctx, key)
 }
 
-// closeFailed handles a failed object write. A key that already holds an
-// object (our own retried write that had landed, or another run's) is
-// adopted as it is: read back, recorded, and the slice resumes after it.
-func (r *run) closeFailed(ctx context.Context, s *checkpoint.Slice, _ objects.Info, err error) error {
-	if !errors.Is(err, objects.ErrExists) {
-		return err
-	}
-	key := r.pendingKey(s)
-	info, rerr := r.x.data.Read(ctx, key, nil)
-	if rerr != nil {
-		return fmt.Errorf("adopt %s: %w", key, rerr)
-	}
-	r.x.log.WarnContext(ctx, "object already written; adopting it", "key", key, "events", info.Events)
-	if err := r.recordDone(ctx, s, info, nil, false); err != nil {
-		return err
-	}
-	return errAdopted
-}
-
-// pendingKey is the slice's intent in the open generation.
-func (r *run) pendingKey(s *checkpoint.Slice) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, in := range r.st.Open.Writing {
-		if in.Slice == s.ID && in.Seq == s.Seq {
-			return in.Key
-		}
-	}
-	return ""
-}
-
-// recordDone records a written object and the slice's progress in one
-// save, together with the slice's next intent when it rolls over.
-func (r *run) recordDone(ctx context.Context, s *checkpoint.Slice, info objects.Info, next *checkpoint.Intent, finished bool) error {
+// recordDone records a written object (the slice's object number seq) and
+// the slice's progress in one save.
+func (r *run) recordDone(ctx context.Context, s *checkpoint.Slice, info objects.Info, seq int, finished bool) error {
 	err := r.commit(ctx, func(st *checkpoint.State) {
-		applyDone(st, s, info, r.recentFrom(st))
-		if next != nil {
-			st.Open.Writing = append(st.Open.Writing, *next)
-		}
+		applyDone(st, s, info, seq, r.recentFrom(st))
 		if finished {
 			s.Done = true
 		}
@@ -239,15 +244,15 @@ func (r *run) recordDone(ctx context.Context, s *checkpoint.Slice, info objects.
 }
 
 // applyDone moves an object from the open generation's intents to its
-// objects and advances its slice past the object's events.
-func applyDone(st *checkpoint.State, s *checkpoint.Slice, info objects.Info, recentFrom int64) {
+// objects and advances its slice past the object's events and number.
+func applyDone(st *checkpoint.State, s *checkpoint.Slice, info objects.Info, seq int, recentFrom int64) {
 	o := st.Open
 	o.Writing = slices.DeleteFunc(o.Writing, func(in checkpoint.Intent) bool { return in.Key == info.Key })
 	if !slices.ContainsFunc(o.Objects, func(x objects.Info) bool { return x.Key == info.Key }) {
 		o.Objects = append(o.Objects, info)
 	}
 	if s != nil {
-		s.Seq++
+		s.Seq = max(s.Seq, seq+1)
 		if info.Events > 0 {
 			s.After, s.Reached = info.LastID, info.Oldest
 			s.Events += info.Events

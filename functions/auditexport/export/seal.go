@@ -70,7 +70,7 @@ func (r *run) resolveIntents(ctx context.Context) error {
 			return fmt.Errorf("settle %s: %w", in.Key, err)
 		}
 		err = r.commit(ctx, func(st *checkpoint.State) {
-			applyDone(st, sliceOf(st, in.Slice), info, r.recentFrom(st))
+			applyDone(st, sliceOf(st, in.Slice), info, in.Seq, r.recentFrom(st))
 		})
 		if err != nil {
 			return err

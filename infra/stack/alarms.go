@@ -104,9 +104,12 @@ func (b *builder) alarms() {
 	}
 
 	lag, _ := config.ParseDuration(cfg.AuditExport.LagAlarmThreshold) // validated
-	// Missing data is breaching: an export that stopped running reports no lag at all.
-	add("AuditExportLagAlarm", "auditexport-lag", "The audit export is behind by more than "+cfg.AuditExport.LagAlarmThreshold+", or has stopped reporting", &awscloudwatch.AlarmProps{
-		Metric:             b.metric(fnenv.AuditExport, "ExportLagSeconds", "Maximum", awscdk.Duration_Hours(jsii.Number(1))),
+	// The alarm watches how far the export is complete (ExportCoverageAgeSeconds),
+	// not the age of the newest event (ExportLagSeconds), which grows whenever the
+	// organization is quiet. Missing data is breaching: an export that stopped
+	// running reports nothing at all.
+	add("AuditExportLagAlarm", "auditexport-lag", "The audit export is complete only up to more than "+cfg.AuditExport.LagAlarmThreshold+" ago, or has stopped reporting", &awscloudwatch.AlarmProps{
+		Metric:             b.metric(fnenv.AuditExport, "ExportCoverageAgeSeconds", "Maximum", awscdk.Duration_Hours(jsii.Number(1))),
 		Threshold:          jsii.Number(lag.Seconds()),
 		EvaluationPeriods:  jsii.Number(2),
 		DatapointsToAlarm:  jsii.Number(2),

@@ -66,7 +66,7 @@ func TestExportLagAlarm(t *testing.T) {
 	threshold, _ := config.ParseDuration(cfg.AuditExport.LagAlarmThreshold)
 	alarm(t, "export lag", map[string]any{
 		"Namespace":          stack.MetricsNamespace,
-		"MetricName":         "ExportLagSeconds",
+		"MetricName":         "ExportCoverageAgeSeconds",
 		"Dimensions":         []any{map[string]any{"Name": stack.FunctionDim, "Value": fnenv.AuditExport}},
 		"Statistic":          "Maximum",
 		"Threshold":          threshold.Seconds(),

@@ -93,9 +93,11 @@ func (b *builder) functions(zips map[string]string) error {
 
 	// auditexport: objects and digests under PREFIX/ in the audit bucket (no delete,
 	// no bucket configuration), the checkpoint under PREFIX/_state/ in the state bucket.
+	// Objects over 5 MiB go up in parts; a failed upload is aborted (AbortMultipartUpload
+	// discards parts, never a stored object).
 	export := b.fns[fnenv.AuditExport]
 	prefix := b.cfg.AuditExport.Prefix + "/"
-	for _, st := range b.objectStatements(b.auditBucket, b.auditKey, prefix, "s3:GetObject", "s3:PutObject") {
+	for _, st := range b.objectStatements(b.auditBucket, b.auditKey, prefix, "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload") {
 		export.role.AddToPolicy(st)
 	}
 	for _, st := range b.objectStatements(b.stateBucket, b.stateKey, prefix+"_state/", "s3:GetObject", "s3:PutObject") {

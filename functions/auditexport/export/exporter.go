@@ -133,6 +133,11 @@ type Result struct {
 	// is how far it is behind the run's start.
 	Newest     int64 `json:"newest_effective_at,omitempty"`
 	LagSeconds int64 `json:"export_lag_seconds,omitempty"`
+	// CoverageAgeSeconds is how far the end of what the export holds
+	// completely is behind the run's start; nil before the first run.
+	// Unlike LagSeconds it stays small in a quiet organization, so it is
+	// what alarms watch: it grows only when runs stop succeeding.
+	CoverageAgeSeconds *int64 `json:"coverage_age_seconds,omitempty"`
 	ListCalls  int64 `json:"list_calls"`
 	DurationMs int64 `json:"duration_ms"`
 }
@@ -206,6 +211,8 @@ func (x *Exporter) Run(ctx context.Context, api *adminclient.Client, req Request
 		res.Pending = r.st.Job != nil
 		if c := r.st.Covered; len(c) > 0 {
 			res.CoveredFrom, res.CoveredTo = digest.Time(c.Start()), digest.Time(c.End())
+			age := max(0, r.start.Unix()-c.End())
+			res.CoverageAgeSeconds = &age
 		}
 		if r.st.Newest > 0 {
 			res.Newest = r.st.Newest

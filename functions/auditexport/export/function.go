@@ -26,6 +26,7 @@ const (
 	MetricEventsExported = "EventsExported"
 	MetricObjectsWritten = "ObjectsWritten"
 	MetricExportLag      = "ExportLagSeconds"
+	MetricCoverageAge    = "ExportCoverageAgeSeconds"
 	MetricRunDuration    = "RunDurationMs"
 )
 
@@ -169,6 +170,9 @@ func (f *Function) Run(ctx context.Context, req Request) (Result, error) {
 	m.Count(MetricObjectsWritten, res.Objects)
 	if res.Newest > 0 {
 		m.Set(MetricExportLag, float64(res.LagSeconds), metrics.Seconds)
+	}
+	if res.CoverageAgeSeconds != nil {
+		m.Set(MetricCoverageAge, float64(*res.CoverageAgeSeconds), metrics.Seconds)
 	}
 	m.Set(MetricRunDuration, float64(time.Since(start).Milliseconds()), metrics.Milliseconds)
 

@@ -141,6 +141,20 @@ func TestLambdaHandler(t *testing.T) {
 			t.Errorf("stdout lacks %s", want)
 		}
 	}
+	// The newest event is weeks old (a quiet organization): the lag says so,
+	// but the export is complete up to the run, which is what alarms watch.
+	var last map[string]any
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"ExportCoverageAgeSeconds"`) {
+			last = nil
+			_ = json.Unmarshal([]byte(line), &last)
+		}
+	}
+	lag, _ := last["ExportLagSeconds"].(float64)
+	age, ok := last["ExportCoverageAgeSeconds"].(float64)
+	if !ok || age > 60 || lag < 7*24*3600 {
+		t.Errorf("last run: coverage age %v (reported %v), lag %v; want a small age beside a lag of weeks", age, ok, lag)
+	}
 	if n := strings.Count(logs, `"message":"summary"`); n != len(payloads) {
 		t.Errorf("%d summary lines for %d runs", n, len(payloads))
 	}

@@ -138,8 +138,8 @@ type Result struct {
 	// Unlike LagSeconds it stays small in a quiet organization, so it is
 	// what alarms watch: it grows only when runs stop succeeding.
 	CoverageAgeSeconds *int64 `json:"coverage_age_seconds,omitempty"`
-	ListCalls  int64 `json:"list_calls"`
-	DurationMs int64 `json:"duration_ms"`
+	ListCalls          int64  `json:"list_calls"`
+	DurationMs         int64  `json:"duration_ms"`
 }
 
 // JobReport is one job of a run.

@@ -21,8 +21,6 @@ func newCollection[T any]() *collection[T] {
 	return &collection[T]{live: map[string]uint64{}, gone: map[string]uint64{}}
 }
 
-func (c *collection[T]) len() int { return len(c.items) }
-
 // add appends v; seq must be larger than every seq already added.
 func (c *collection[T]) add(seq uint64, id string, v T) {
 	c.items = append(c.items, entry[T]{seq, id, v})

@@ -70,16 +70,6 @@ func wantStatus(t testing.TB, what string, err error, status int) {
 	}
 }
 
-func must[T any](t testing.TB, what string) func(T, error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		return v
-	}
-}
-
 // raw sends one request with the given bearer key and returns status, headers and body.
 func raw(t testing.TB, srv *emulatortest.Server, method, path, key, body string) (int, http.Header, []byte) {
 	t.Helper()

@@ -94,7 +94,7 @@ func (i *invite) body(now int64) inviteBody {
 	b := inviteBody{Object: "organization.invite", ID: i.id, Email: i.email, Role: i.role, Status: i.status(now),
 		CreatedAt: i.createdAt, ExpiresAt: nullable(i.expiresAt), AcceptedAt: nullable(i.acceptedAt), Projects: []inviteProjectBody{}}
 	for _, p := range i.projects {
-		b.Projects = append(b.Projects, inviteProjectBody{ID: p.ID, Role: p.Role})
+		b.Projects = append(b.Projects, inviteProjectBody(p))
 	}
 	return b
 }

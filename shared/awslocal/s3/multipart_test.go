@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the audit export uploads with feature/s3/manager (see functions/auditexport/export/objects/upload.go), so the local S3 is tested with it
+
 package s3_test
 
 import (

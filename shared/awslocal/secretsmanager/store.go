@@ -129,7 +129,7 @@ func (s *secret) stagesMap() map[string][]string {
 func (s *secret) tagList() []tagJSON {
 	out := make([]tagJSON, 0, len(s.tags))
 	for _, t := range s.tags {
-		out = append(out, tagJSON{Key: t.Key, Value: t.Value})
+		out = append(out, tagJSON(t))
 	}
 	return out
 }
@@ -141,7 +141,7 @@ func (s *secret) setTags(tags []tagJSON) {
 			s.tags[i].Value = t.Value
 			continue
 		}
-		s.tags = append(s.tags, tag{Key: t.Key, Value: t.Value})
+		s.tags = append(s.tags, tag(t))
 	}
 }
 

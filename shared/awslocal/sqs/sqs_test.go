@@ -85,14 +85,6 @@ func counts(t *testing.T, c *awssqs.Client, url string) [3]string {
 	return [3]string{a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"], a["ApproximateNumberOfMessagesDelayed"]}
 }
 
-func errorCode(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	return ""
-}
-
 func TestSendReceiveDeleteWithAttributes(t *testing.T) {
 	_, c, _, url := setup(t, nil)
 	ctx := t.Context()

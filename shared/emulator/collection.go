@@ -144,3 +144,13 @@ func (c *collection[T]) pageBefore(before string, limit int, desc bool, keep fun
 	}
 	return out, more, nil
 }
+
+// find is get for a request handler: a missing id is the API's 404 for
+// that kind of object.
+func (c *collection[T]) find(kind, id string) (T, *apiError) {
+	v, ok := c.get(id)
+	if !ok {
+		return v, notFound(kind, id)
+	}
+	return v, nil
+}

@@ -26,11 +26,7 @@ func listInvites(c *call) (any, *apiError) {
 }
 
 func (e *Emulator) invite(id string) (*invite, *apiError) {
-	in, ok := e.invites.get(id)
-	if !ok {
-		return nil, notFound("invite", id)
-	}
-	return in, nil
+	return e.invites.find("invite", id)
 }
 
 func getInvite(c *call) (any, *apiError) {

@@ -21,11 +21,7 @@ func listServiceAccounts(c *call) (any, *apiError) {
 }
 
 func (e *Emulator) serviceAccount(p *project, id string) (*serviceAccount, *apiError) {
-	sa, ok := p.sas.get(id)
-	if !ok {
-		return nil, notFound("service account", id)
-	}
-	return sa, nil
+	return p.sas.find("service account", id)
 }
 
 func getServiceAccount(c *call) (any, *apiError) {
@@ -271,11 +267,7 @@ func listProjectKeys(c *call) (any, *apiError) {
 }
 
 func (e *Emulator) projectKey(p *project, id string) (*projectKey, *apiError) {
-	k, ok := p.keys.get(id)
-	if !ok {
-		return nil, notFound("API key", id)
-	}
-	return k, nil
+	return p.keys.find("API key", id)
 }
 
 func getProjectKey(c *call) (any, *apiError) {
@@ -331,11 +323,7 @@ func listAdminKeys(c *call) (any, *apiError) {
 }
 
 func (e *Emulator) adminKey(id string) (*adminKey, *apiError) {
-	k, ok := e.adminKeys.get(id)
-	if !ok {
-		return nil, notFound("admin API key", id)
-	}
-	return k, nil
+	return e.adminKeys.find("admin API key", id)
 }
 
 func getAdminKey(c *call) (any, *apiError) {

@@ -25,11 +25,7 @@ func listProjects(c *call) (any, *apiError) {
 }
 
 func (e *Emulator) project(id string) (*project, *apiError) {
-	p, ok := e.projects.get(id)
-	if !ok {
-		return nil, notFound("project", id)
-	}
-	return p, nil
+	return e.projects.find("project", id)
 }
 
 // activeProject is a project that accepts changes to its members, service
@@ -170,11 +166,7 @@ func listProjectUsers(c *call) (any, *apiError) {
 }
 
 func (e *Emulator) projectUser(p *project, userID string) (*projectUser, *apiError) {
-	pu, ok := p.users.get(userID)
-	if !ok {
-		return nil, notFound("project user", userID)
-	}
-	return pu, nil
+	return p.users.find("project user", userID)
 }
 
 func getProjectUser(c *call) (any, *apiError) {

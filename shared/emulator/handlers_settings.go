@@ -76,9 +76,9 @@ func updateRateLimit(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	rl, ok := p.rateLimits.get(c.params[1])
-	if !ok {
-		return nil, notFound("rate limit", c.params[1])
+	rl, err := p.rateLimits.find("rate limit", c.params[1])
+	if err != nil {
+		return nil, err
 	}
 	b, err := readBody(c.r, true)
 	if err != nil {
@@ -339,9 +339,9 @@ func listAlerts(c *call, alerts *collection[*spendAlert], object string) (any, *
 }
 
 func getAlert(alerts *collection[*spendAlert], id, object string) (any, *apiError) {
-	a, ok := alerts.get(id)
-	if !ok {
-		return nil, notFound("spend alert", id)
+	a, err := alerts.find("spend alert", id)
+	if err != nil {
+		return nil, err
 	}
 	return a.body(object), nil
 }
@@ -356,9 +356,9 @@ func createAlert(c *call, alerts *collection[*spendAlert], object string) (any, 
 }
 
 func updateAlert(c *call, alerts *collection[*spendAlert], id, object string) (any, *apiError) {
-	a, ok := alerts.get(id)
-	if !ok {
-		return nil, notFound("spend alert", id)
+	a, err := alerts.find("spend alert", id)
+	if err != nil {
+		return nil, err
 	}
 	next := *a
 	if err := readAlert(c, &next); err != nil {

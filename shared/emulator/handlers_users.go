@@ -30,11 +30,7 @@ func listUsers(c *call) (any, *apiError) {
 }
 
 func (e *Emulator) user(id string) (*user, *apiError) {
-	u, ok := e.users.get(id)
-	if !ok {
-		return nil, notFound("user", id)
-	}
-	return u, nil
+	return e.users.find("user", id)
 }
 
 func getUser(c *call) (any, *apiError) {

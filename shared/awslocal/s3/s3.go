@@ -47,12 +47,7 @@ func Start() (*Server, error) {
 // New starts a Server for a test and closes it when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := Start()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return loopback.ForTest(tb, func() (*Server, error) { return Start() })
 }
 
 // Client returns a real SDK client for this server: path-style, fake static

@@ -131,12 +131,7 @@ func Start(opts ...Option) (*Server, error) {
 // New starts a Server for a test and closes it when the test ends.
 func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	s, err := Start(opts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return loopback.ForTest(tb, func() (*Server, error) { return Start(opts...) })
 }
 
 // Client returns a real SDK client for this server.

@@ -7,6 +7,7 @@ package stack
 
 import (
 	"fmt"
+	"github.com/orgwarden/orgwarden/shared/awslocal/internal/loopback"
 	"maps"
 	"slices"
 	"testing"
@@ -59,12 +60,7 @@ func Start(opts Options) (*Stack, error) {
 // New starts a Stack for a test and closes it when the test ends.
 func New(tb testing.TB, opts Options) *Stack {
 	tb.Helper()
-	st, err := Start(opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(st.Close)
-	return st
+	return loopback.ForTest(tb, func() (*Stack, error) { return Start(opts) })
 }
 
 // EnvMap is the environment that points the AWS SDK of a child process (or

@@ -52,13 +52,16 @@ type scanner struct {
 	// Output held per package and per test until its outcome is known.
 	pkgOut  map[string][]string
 	testOut map[string][]string
-	lines   map[string]int
-	failed  bool
-	verbose bool
+	// testOrder lists each package's tests in the order of their first
+	// output, to print unfinished ones in a stable order.
+	testOrder map[string][]string
+	lines     map[string]int
+	failed    bool
+	verbose   bool
 }
 
 func scan(in io.Reader, out io.Writer, verbose bool) int {
-	s := &scanner{out: out, verbose: verbose, pkgOut: map[string][]string{}, testOut: map[string][]string{}, lines: map[string]int{}}
+	s := &scanner{out: out, verbose: verbose, pkgOut: map[string][]string{}, testOut: map[string][]string{}, testOrder: map[string][]string{}, lines: map[string]int{}}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	events := 0
@@ -133,6 +136,9 @@ func (s *scanner) handle(ev event) {
 		if ev.Test == "" {
 			s.pkgOut[ev.Package] = append(s.pkgOut[ev.Package], ev.Output)
 		} else {
+			if _, seen := s.testOut[k]; !seen {
+				s.testOrder[ev.Package] = append(s.testOrder[ev.Package], ev.Test)
+			}
 			s.testOut[k] = append(s.testOut[k], ev.Output)
 		}
 	case "fail":
@@ -158,21 +164,36 @@ func (s *scanner) handle(ev event) {
 }
 
 // flush prints a finished package: all of its output when it failed, else
-// only its summary line ("ok ...", "? ... [no test files]").
+// only its summary line ("ok ...", "? ... [no test files]"). A failed
+// package also prints the output of its tests that never finished: a test
+// binary that panics or times out ("panic: test timed out", with the
+// goroutine dump) ends without a fail event for the running tests, and
+// that output is the only clue to what hung.
 func (s *scanner) flush(pkg string, failed bool) {
+	var summary []string
 	for _, o := range s.pkgOut[pkg] {
-		summary := strings.HasPrefix(o, "ok  \t") || strings.HasPrefix(o, "?   \t") || strings.HasPrefix(o, "FAIL\t")
-		if failed || summary {
-			if failed && (strings.HasPrefix(o, "=== ") || strings.HasPrefix(o, "--- PASS") || strings.HasPrefix(o, "--- SKIP")) {
-				continue
-			}
+		isSummary := strings.HasPrefix(o, "ok  \t") || strings.HasPrefix(o, "?   \t") || strings.HasPrefix(o, "FAIL\t")
+		switch {
+		case isSummary:
+			summary = append(summary, o)
+		case failed && (strings.HasPrefix(o, "=== ") || strings.HasPrefix(o, "--- PASS") || strings.HasPrefix(o, "--- SKIP")):
+		case failed:
 			fmt.Fprint(s.out, logging.Redact(o))
 		}
 	}
-	delete(s.pkgOut, pkg)
-	for k := range s.testOut {
-		if strings.HasPrefix(k, pkg+"\x00") {
-			delete(s.testOut, k)
+	for _, test := range s.testOrder[pkg] {
+		k := key(pkg, test)
+		if failed && len(s.testOut[k]) > 0 {
+			fmt.Fprintf(s.out, "keyscan: %s did not finish; its output:\n", test)
+			for _, o := range s.testOut[k] {
+				fmt.Fprint(s.out, logging.Redact(o))
+			}
 		}
+		delete(s.testOut, k)
 	}
+	for _, o := range summary {
+		fmt.Fprint(s.out, logging.Redact(o))
+	}
+	delete(s.pkgOut, pkg)
+	delete(s.testOrder, pkg)
 }

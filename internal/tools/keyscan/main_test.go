@@ -57,6 +57,14 @@ func TestScan(t *testing.T) {
 			wantCode: 1, want: []string{"(a test name)"}, notWant: []string{planted},
 		},
 		{
+			name: "a timed-out package prints the hung test's output",
+			stream: []string{ev("start", p, "", ""), ev("output", p, "TestDone", "--- PASS: TestDone (0.00s)\n"), ev("pass", p, "TestDone", ""),
+				ev("output", p, "TestHang", "=== RUN   TestHang\n"), ev("output", p, "TestHang", "panic: test timed out after 10m0s\n"),
+				ev("output", p, "TestHang", "goroutine 7 [chan receive]:\n"), ev("output", p, "", "FAIL\texample.com/p\t600.0s\n"), ev("fail", p, "", "")},
+			wantCode: 1, want: []string{"TestHang did not finish", "panic: test timed out after 10m0s", "goroutine 7 [chan receive]", "FAIL\texample.com/p\t600.0s"},
+			notWant: []string{"TestDone"},
+		},
+		{
 			name: "the API's redacted form is not key material",
 			stream: []string{ev("start", p, "", ""), ev("output", p, "TestF", "    key sk-admin...Zq3 listed\n"), ev("pass", p, "TestF", ""),
 				ev("output", p, "", "ok  \texample.com/p\t0.01s\n"), ev("pass", p, "", "")},

@@ -78,6 +78,14 @@ func Retirements(tags []types.Tag) ([]Retirement, []error) {
 			errs = append(errs, fmt.Errorf("retirement tag %q: value %q is not an RFC 3339 time", truncate(aws.ToString(t.Key)), truncate(aws.ToString(t.Value))))
 			continue
 		}
+		// Time.Parse accepts year 0000 with a positive offset, which is year
+		// -1 in UTC and has no RFC 3339 form to write back: a tag this job
+		// wrote is always a near-future time, so anything outside years
+		// 1-9999 is somebody else's.
+		if y := due.UTC().Year(); y < 1 || y > 9999 {
+			errs = append(errs, fmt.Errorf("retirement tag %q: value %q is outside years 1-9999", truncate(aws.ToString(t.Key)), truncate(aws.ToString(t.Value))))
+			continue
+		}
 		out = append(out, Retirement{CredentialID: id, Due: due.UTC()})
 	}
 	slices.SortFunc(out, func(a, b Retirement) int {

@@ -1,7 +1,6 @@
 package contract
 
 import (
-	"encoding/json"
 	"net/url"
 	"sort"
 	"strings"
@@ -69,5 +68,3 @@ func deepObjectKeyKnown(params map[string]*openapi3.Parameter, key string) bool 
 	_, ok := p.Schema.Value.Properties[key[open+1:len(key)-1]]
 	return ok
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -296,7 +297,7 @@ func validateJSON(schema *openapi3.SchemaRef, rec *recorder) error {
 		return fmt.Errorf("error body content type %q, want application/json", ct)
 	}
 	var value any
-	if err := jsonUnmarshal(rec.body.Bytes(), &value); err != nil {
+	if err := json.Unmarshal(rec.body.Bytes(), &value); err != nil {
 		return fmt.Errorf("error body is not JSON: %w", err)
 	}
 	return schema.Value.VisitJSON(value, openapi3.MultiErrors(), openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse())

@@ -1,6 +1,9 @@
 package emulator
 
-import "sort"
+import (
+	"iter"
+	"sort"
+)
 
 // collection keeps one kind of object in creation order with an id index.
 // Deleted ids remember their position, so a client that deletes the last
@@ -53,13 +56,26 @@ func (c *collection[T]) remove(id string) bool {
 	return true
 }
 
-// values returns the items in creation order.
+// values returns a copy of the items in creation order, for callers that
+// change the collection while walking it or keep the slice.
 func (c *collection[T]) values() []T {
 	out := make([]T, len(c.items))
 	for i, e := range c.items {
 		out[i] = e.v
 	}
 	return out
+}
+
+// all walks the items in creation order without copying them. The
+// collection must not change during the walk.
+func (c *collection[T]) all() iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for _, e := range c.items {
+			if !yield(e.v) {
+				return
+			}
+		}
+	}
 }
 
 // cursorSeq resolves an after/before id, live or deleted.
@@ -71,10 +87,10 @@ func (c *collection[T]) cursorSeq(id string) (uint64, bool) {
 	return seq, ok
 }
 
-// page returns up to limit items strictly after the cursor (creation order,
-// or reverse creation order when desc), keeping those keep accepts, and
-// whether more such items follow. An unknown cursor is errUnknownCursor.
-func (c *collection[T]) page(after string, limit int, desc bool, keep func(T) bool) ([]T, bool, error) {
+// page returns up to limit entries strictly after the cursor (creation
+// order, or reverse creation order when desc), keeping those keep accepts,
+// and whether more such entries follow. An unknown cursor is errUnknownCursor.
+func (c *collection[T]) page(after string, limit int, desc bool, keep func(T) bool) ([]entry[T], bool, error) {
 	start, step := 0, 1
 	if desc {
 		start, step = len(c.items)-1, -1
@@ -93,23 +109,23 @@ func (c *collection[T]) page(after string, limit int, desc bool, keep func(T) bo
 			start = i
 		}
 	}
-	out := make([]T, 0, min(limit, len(c.items)))
+	out := make([]entry[T], 0, min(limit, len(c.items)))
 	for i := start; i >= 0 && i < len(c.items); i += step {
-		v := c.items[i].v
-		if keep != nil && !keep(v) {
+		e := c.items[i]
+		if keep != nil && !keep(e.v) {
 			continue
 		}
 		if len(out) == limit {
 			return out, true, nil
 		}
-		out = append(out, v)
+		out = append(out, e)
 	}
 	return out, false, nil
 }
 
-// pageBefore returns up to limit items strictly before the cursor in listing
-// order (the ones a previous page would have shown), in listing order.
-func (c *collection[T]) pageBefore(before string, limit int, desc bool, keep func(T) bool) ([]T, bool, error) {
+// pageBefore returns up to limit entries strictly before the cursor in
+// listing order (the ones a previous page would have shown), in listing order.
+func (c *collection[T]) pageBefore(before string, limit int, desc bool, keep func(T) bool) ([]entry[T], bool, error) {
 	seq, ok := c.cursorSeq(before)
 	if !ok {
 		return nil, false, errUnknownCursor
@@ -122,25 +138,22 @@ func (c *collection[T]) pageBefore(before string, limit int, desc bool, keep fun
 			start = i + 1
 		}
 	}
-	var out []T
+	var out []entry[T]
 	more := false
 	for j := start; j >= 0 && j < len(c.items); j += step {
-		v := c.items[j].v
-		if keep != nil && !keep(v) {
+		e := c.items[j]
+		if keep != nil && !keep(e.v) {
 			continue
 		}
 		if len(out) == limit {
 			more = true
 			break
 		}
-		out = append(out, v)
+		out = append(out, e)
 	}
 	// Collected walking away from the cursor; listing order is the reverse.
 	for a, b := 0, len(out)-1; a < b; a, b = a+1, b-1 {
 		out[a], out[b] = out[b], out[a]
-	}
-	if out == nil {
-		out = []T{}
 	}
 	return out, more, nil
 }

@@ -163,7 +163,7 @@ func (e *Emulator) putProjectUser(p *project, pu *projectUser) {
 }
 
 func (e *Emulator) firstOwner() adminKeyOwner {
-	for _, u := range e.users.values() {
+	for u := range e.users.all() {
 		if u.role == "owner" {
 			return adminKeyOwner{id: u.id, name: u.name, email: u.email, createdAt: u.addedAt}
 		}

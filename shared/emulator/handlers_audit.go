@@ -82,10 +82,13 @@ func effectiveAt(q query) (auditlog.Range, *apiError) {
 // renderAuditPage writes the list envelope around the stored events, whose
 // bytes go out unchanged (events appended raw keep their exact bytes).
 func renderAuditPage(p auditlog.Page) rawJSON {
-	a := struct{ p auditlog.Page }{p}
-	b := make([]byte, 0, 256*len(a.p.Data)+128)
+	size := 128
+	for _, d := range p.Data {
+		size += len(d) + 1
+	}
+	b := make([]byte, 0, size)
 	b = append(b, `{"object":"list","data":[`...)
-	for i, d := range a.p.Data {
+	for i, d := range p.Data {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -93,16 +96,16 @@ func renderAuditPage(p auditlog.Page) rawJSON {
 	}
 	b = append(b, `],"first_id":`...)
 	first, last := "null", "null"
-	if n := len(a.p.IDs); n > 0 {
-		f, _ := json.Marshal(a.p.IDs[0])
-		l, _ := json.Marshal(a.p.IDs[n-1])
+	if n := len(p.IDs); n > 0 {
+		f, _ := json.Marshal(p.IDs[0])
+		l, _ := json.Marshal(p.IDs[n-1])
 		first, last = string(f), string(l)
 	}
 	b = append(b, first...)
 	b = append(b, `,"last_id":`...)
 	b = append(b, last...)
 	b = append(b, `,"has_more":`...)
-	b = strconv.AppendBool(b, a.p.HasMore)
+	b = strconv.AppendBool(b, p.HasMore)
 	b = append(b, '}')
 	return b
 }

@@ -14,15 +14,7 @@ func listInvites(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	invites, more, perr := c.e.invites.page(c.q.get("after"), limit, false, nil)
-	if perr != nil {
-		return nil, unknownCursor("after", c.q.get("after"))
-	}
-	out := make([]inviteBody, len(invites))
-	for i, in := range invites {
-		out[i] = in.body(c.now)
-	}
-	return list(out, func(b inviteBody) string { return b.ID }, more), nil
+	return listPage(c, c.e.invites, limit, false, nil, func(in *invite) inviteBody { return in.body(c.now) })
 }
 
 func (e *Emulator) invite(id string) (*invite, *apiError) {
@@ -64,7 +56,7 @@ func createInvite(c *call) (any, *apiError) {
 	if _, member := e.usersByEmail[strings.ToLower(email)]; member {
 		return nil, invalid("email", "%s is already a member of the organization", email)
 	}
-	for _, other := range e.invites.values() {
+	for other := range e.invites.all() {
 		if strings.EqualFold(other.email, email) && other.status(c.now) == InvitePending {
 			return nil, invalid("email", "%s already has a pending invite (%s)", email, other.id)
 		}

@@ -9,27 +9,22 @@ func listServiceAccounts(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	sas, more, perr := p.sas.page(c.q.get("after"), limit, false, nil)
-	if perr != nil {
-		return nil, unknownCursor("after", c.q.get("after"))
-	}
-	out := make([]serviceAccountBody, len(sas))
-	for i, sa := range sas {
-		out[i] = sa.body()
-	}
-	return list(out, func(b serviceAccountBody) string { return b.ID }, more), nil
+	return listPage(c, p.sas, limit, false, nil, (*serviceAccount).body)
 }
 
-func (e *Emulator) serviceAccount(p *project, id string) (*serviceAccount, *apiError) {
-	return p.sas.find("service account", id)
+// serviceAccount resolves the path's project (params[0], which must be
+// active) and its service account (params[1]).
+func (c *call) serviceAccount() (*project, *serviceAccount, *apiError) {
+	p, err := c.e.activeProject(c.params[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	sa, err := p.sas.find("service account", c.params[1])
+	return p, sa, err
 }
 
 func getServiceAccount(c *call) (any, *apiError) {
-	p, err := c.e.activeProject(c.params[0])
-	if err != nil {
-		return nil, err
-	}
-	sa, err := c.e.serviceAccount(p, c.params[1])
+	_, sa, err := c.serviceAccount()
 	if err != nil {
 		return nil, err
 	}
@@ -60,11 +55,11 @@ func createServiceAccount(c *call) (any, *apiError) {
 	}
 	p.sas.add(e.nextSeq(), sa.id, sa)
 	c.event(p.id, "service_account.created", sa.id, members("data", obj{"role", sa.role}))
-	out := serviceAccountCreateBody{Object: "organization.project.service_account", ID: sa.id, Name: sa.name, Role: sa.role, CreatedAt: sa.createdAt}
+	out := serviceAccountCreateBody{serviceAccountBody: sa.body()}
 	if !only {
 		k := e.newServiceAccountKey(p, sa, "Secret Key", c.now)
 		c.event(p.id, "api_key.created", k.id, members("data", obj{"scopes", []string{}}))
-		out.APIKey = &saKeyBody{Object: "organization.project.service_account.api_key", Value: k.secret, Name: k.name, CreatedAt: k.createdAt, ID: k.id}
+		out.APIKey = k.saKeyBody()
 	}
 	return out, nil
 }
@@ -83,11 +78,7 @@ func (e *Emulator) putProjectKey(p *project, k *projectKey, kind credKind) {
 }
 
 func updateServiceAccount(c *call) (any, *apiError) {
-	p, err := c.e.activeProject(c.params[0])
-	if err != nil {
-		return nil, err
-	}
-	sa, err := c.e.serviceAccount(p, c.params[1])
+	p, sa, err := c.serviceAccount()
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +120,7 @@ func updateServiceAccount(c *call) (any, *apiError) {
 // deleteServiceAccount deletes the account and its keys, whose values stop working.
 func deleteServiceAccount(c *call) (any, *apiError) {
 	e := c.e
-	p, err := e.activeProject(c.params[0])
-	if err != nil {
-		return nil, err
-	}
-	sa, err := e.serviceAccount(p, c.params[1])
+	p, sa, err := c.serviceAccount()
 	if err != nil {
 		return nil, err
 	}
@@ -154,11 +141,7 @@ func (e *Emulator) dropProjectKey(p *project, k *projectKey) {
 
 func createServiceAccountKey(c *call) (any, *apiError) {
 	e := c.e
-	p, err := e.activeProject(c.params[0])
-	if err != nil {
-		return nil, err
-	}
-	sa, err := e.serviceAccount(p, c.params[1])
+	p, sa, err := c.serviceAccount()
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +165,7 @@ func createServiceAccountKey(c *call) (any, *apiError) {
 	}
 	k := e.newServiceAccountKey(p, sa, name, c.now)
 	c.event(p.id, "api_key.created", k.id, members("data", obj{"scopes", scopes}))
-	return saKeyBody{Object: "organization.project.service_account.api_key", Value: k.secret, Name: k.name, CreatedAt: k.createdAt, ID: k.id}, nil
+	return k.saKeyBody(), nil
 }
 
 // access says whether a key's owner can use the project now: a user must
@@ -255,15 +238,7 @@ func listProjectKeys(c *call) (any, *apiError) {
 		return nil, invalid("owner_project_access", "owner_project_access must be active, inactive or any")
 	}
 	keep := func(k *projectKey) bool { return want == "any" || e.access(p, k) == want }
-	keys, more, perr := p.keys.page(c.q.get("after"), limit, false, keep)
-	if perr != nil {
-		return nil, unknownCursor("after", c.q.get("after"))
-	}
-	out := make([]projectKeyBody, len(keys))
-	for i, k := range keys {
-		out[i] = e.projectKeyBody(p, k)
-	}
-	return list(out, func(b projectKeyBody) string { return b.ID }, more), nil
+	return listPage(c, p.keys, limit, false, keep, func(k *projectKey) projectKeyBody { return e.projectKeyBody(p, k) })
 }
 
 func (e *Emulator) projectKey(p *project, id string) (*projectKey, *apiError) {
@@ -311,15 +286,7 @@ func listAdminKeys(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	keys, more, perr := c.e.adminKeys.page(c.q.get("after"), limit, desc, nil)
-	if perr != nil {
-		return nil, unknownCursor("after", c.q.get("after"))
-	}
-	out := make([]adminKeyBody, len(keys))
-	for i, k := range keys {
-		out[i] = k.body()
-	}
-	return list(out, func(b adminKeyBody) string { return b.ID }, more), nil
+	return listPage(c, c.e.adminKeys, limit, desc, nil, (*adminKey).body)
 }
 
 func (e *Emulator) adminKey(id string) (*adminKey, *apiError) {

@@ -1,5 +1,7 @@
 package emulator
 
+import "strings"
+
 var residencies = []string{"GLOBAL", "US_STORAGE_PROCESSING", "EU_STORAGE_PROCESSING", "JP_STORAGE", "KR_STORAGE",
 	"CA_STORAGE", "SG_STORAGE", "IN_STORAGE", "AU_STORAGE", "GB_STORAGE", "AE_STORAGE", "AE_STORAGE_PROCESSING"}
 
@@ -13,15 +15,7 @@ func listProjects(c *call) (any, *apiError) {
 		return nil, err
 	}
 	keep := func(p *project) bool { return withArchived || !p.archived() }
-	projects, more, perr := c.e.projects.page(c.q.get("after"), limit, false, keep)
-	if perr != nil {
-		return nil, unknownCursor("after", c.q.get("after"))
-	}
-	out := make([]projectBody, len(projects))
-	for i, p := range projects {
-		out[i] = p.body()
-	}
-	return list(out, func(b projectBody) string { return b.ID }, more), nil
+	return listPage(c, c.e.projects, limit, false, keep, (*project).body)
 }
 
 func (e *Emulator) project(id string) (*project, *apiError) {
@@ -145,8 +139,7 @@ func (e *Emulator) projectUserBody(pu *projectUser) projectUserBody {
 }
 
 func listProjectUsers(c *call) (any, *apiError) {
-	e := c.e
-	p, err := e.activeProject(c.params[0])
+	p, err := c.e.activeProject(c.params[0])
 	if err != nil {
 		return nil, err
 	}
@@ -154,27 +147,22 @@ func listProjectUsers(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	members, more, perr := p.users.page(c.q.get("after"), limit, false, nil)
-	if perr != nil {
-		return nil, unknownCursor("after", c.q.get("after"))
-	}
-	out := make([]projectUserBody, len(members))
-	for i, pu := range members {
-		out[i] = e.projectUserBody(pu)
-	}
-	return list(out, func(b projectUserBody) string { return b.ID }, more), nil
+	return listPage(c, p.users, limit, false, nil, c.e.projectUserBody)
 }
 
-func (e *Emulator) projectUser(p *project, userID string) (*projectUser, *apiError) {
-	return p.users.find("project user", userID)
+// projectUser resolves the path's project (params[0], which must be
+// active) and its member (params[1], a user id).
+func (c *call) projectUser() (*project, *projectUser, *apiError) {
+	p, err := c.e.activeProject(c.params[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	pu, err := p.users.find("project user", c.params[1])
+	return p, pu, err
 }
 
 func getProjectUser(c *call) (any, *apiError) {
-	p, err := c.e.activeProject(c.params[0])
-	if err != nil {
-		return nil, err
-	}
-	pu, err := c.e.projectUser(p, c.params[1])
+	_, pu, err := c.projectUser()
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +199,7 @@ func addProjectUser(c *call) (any, *apiError) {
 	case hasID:
 		u, _ = e.users.get(id)
 	case hasEmail:
-		if uid, ok := e.usersByEmail[lower(email)]; ok {
+		if uid, ok := e.usersByEmail[strings.ToLower(email)]; ok {
 			u, _ = e.users.get(uid)
 		}
 	default:
@@ -231,11 +219,7 @@ func addProjectUser(c *call) (any, *apiError) {
 
 func updateProjectUser(c *call) (any, *apiError) {
 	e := c.e
-	p, err := e.activeProject(c.params[0])
-	if err != nil {
-		return nil, err
-	}
-	pu, err := e.projectUser(p, c.params[1])
+	p, pu, err := c.projectUser()
 	if err != nil {
 		return nil, err
 	}
@@ -260,12 +244,7 @@ func updateProjectUser(c *call) (any, *apiError) {
 }
 
 func deleteProjectUser(c *call) (any, *apiError) {
-	e := c.e
-	p, err := e.activeProject(c.params[0])
-	if err != nil {
-		return nil, err
-	}
-	pu, err := e.projectUser(p, c.params[1])
+	p, pu, err := c.projectUser()
 	if err != nil {
 		return nil, err
 	}

@@ -27,16 +27,11 @@ var defaultRateLimits = []struct {
 }
 
 func (e *Emulator) seedRateLimits(p *project) {
-	opt := func(v int64) *int64 {
-		if v == 0 {
-			return nil
-		}
-		return &v
-	}
+	// A zero in the table is a limit the model does not have.
 	for _, d := range defaultRateLimits {
 		rl := &rateLimit{id: "rl-" + d.model, model: d.model, maxRequestsPer1Minute: d.rpm, maxTokensPer1Minute: d.tpm,
-			maxImagesPer1Minute: opt(d.imagesPerMinute), maxAudioMegabytesPer1Minute: opt(d.audioMBPerMinute),
-			maxRequestsPer1Day: opt(d.rpd), batch1DayMaxInputTokens: opt(d.batchTokens)}
+			maxImagesPer1Minute: nullable(d.imagesPerMinute), maxAudioMegabytesPer1Minute: nullable(d.audioMBPerMinute),
+			maxRequestsPer1Day: nullable(d.rpd), batch1DayMaxInputTokens: nullable(d.batchTokens)}
 		p.rateLimits.add(e.nextSeq(), rl.id, rl)
 	}
 }
@@ -50,25 +45,7 @@ func listRateLimits(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	var rls []*rateLimit
-	var more bool
-	var perr error
-	if before := c.q.get("before"); before != "" && c.q.get("after") == "" {
-		rls, more, perr = p.rateLimits.pageBefore(before, limit, false, nil)
-		if perr != nil {
-			return nil, unknownCursor("before", before)
-		}
-	} else {
-		rls, more, perr = p.rateLimits.page(c.q.get("after"), limit, false, nil)
-		if perr != nil {
-			return nil, unknownCursor("after", c.q.get("after"))
-		}
-	}
-	out := make([]rateLimitBody, len(rls))
-	for i, rl := range rls {
-		out[i] = rl.body()
-	}
-	return list(out, func(b rateLimitBody) string { return b.ID }, more), nil
+	return listPageBefore(c, p.rateLimits, limit, false, (*rateLimit).body)
 }
 
 func updateRateLimit(c *call) (any, *apiError) {
@@ -317,25 +294,7 @@ func listAlerts(c *call, alerts *collection[*spendAlert], object string) (any, *
 	if err != nil {
 		return nil, err
 	}
-	var out []*spendAlert
-	var more bool
-	var perr error
-	if before := c.q.get("before"); before != "" && c.q.get("after") == "" {
-		out, more, perr = alerts.pageBefore(before, limit, desc, nil)
-		if perr != nil {
-			return nil, unknownCursor("before", before)
-		}
-	} else {
-		out, more, perr = alerts.page(c.q.get("after"), limit, desc, nil)
-		if perr != nil {
-			return nil, unknownCursor("after", c.q.get("after"))
-		}
-	}
-	bodies := make([]spendAlertBody, len(out))
-	for i, a := range out {
-		bodies[i] = a.body(object)
-	}
-	return list(bodies, func(b spendAlertBody) string { return b.ID }, more), nil
+	return listPageBefore(c, alerts, limit, desc, func(a *spendAlert) spendAlertBody { return a.body(object) })
 }
 
 func getAlert(alerts *collection[*spendAlert], id, object string) (any, *apiError) {

@@ -18,15 +18,7 @@ func listUsers(c *call) (any, *apiError) {
 		}
 		keep = func(u *user) bool { return want[strings.ToLower(u.email)] }
 	}
-	users, more, perr := e.users.page(c.q.get("after"), limit, false, keep)
-	if perr != nil {
-		return nil, unknownCursor("after", c.q.get("after"))
-	}
-	out := make([]userBody, len(users))
-	for i, u := range users {
-		out[i] = e.userBody(u)
-	}
-	return list(out, func(u userBody) string { return u.ID }, more), nil
+	return listPage(c, e.users, limit, false, keep, e.userBody)
 }
 
 func (e *Emulator) user(id string) (*user, *apiError) {
@@ -43,7 +35,7 @@ func getUser(c *call) (any, *apiError) {
 
 func (e *Emulator) ownerCount() int {
 	n := 0
-	for _, u := range e.users.values() {
+	for u := range e.users.all() {
 		if u.role == "owner" {
 			n++
 		}
@@ -84,18 +76,15 @@ func updateUser(c *call) (any, *apiError) {
 			return nil, invalid("role", "cannot demote the last owner of the organization")
 		}
 	}
-	changed := u.role != role
-	if hasRole {
+	if hasRole && role != u.role {
 		u.role = role
+		c.event("", "user.updated", u.id, members("changes_requested", obj{"role", role}))
 	}
 	if hasTech {
 		u.technicalLevel = &tech
 	}
 	if hasPersona {
 		u.developerPersona = &persona
-	}
-	if hasRole && changed {
-		c.event("", "user.updated", u.id, members("changes_requested", obj{"role", role}))
 	}
 	return c.e.userBody(u), nil
 }
@@ -117,7 +106,7 @@ func deleteUser(c *call) (any, *apiError) {
 // removeUser drops the user and their project memberships. Their project API
 // keys stay and list as owner_project_access "inactive".
 func (e *Emulator) removeUser(u *user) {
-	for _, p := range e.projects.values() {
+	for p := range e.projects.all() {
 		p.users.remove(u.id)
 	}
 	e.users.remove(u.id)

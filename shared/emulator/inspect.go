@@ -80,7 +80,7 @@ func (e *Emulator) Users() []User {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var out []User
-	for _, u := range e.users.values() {
+	for u := range e.users.all() {
 		out = append(out, User{ID: u.id, Name: u.name, Email: u.email, Role: u.role, AddedAt: fromUnix(u.addedAt)})
 	}
 	return out
@@ -92,7 +92,7 @@ func (e *Emulator) Invites() []Invite {
 	defer e.mu.RUnlock()
 	now := e.now()
 	var out []Invite
-	for _, in := range e.invites.values() {
+	for in := range e.invites.all() {
 		out = append(out, Invite{ID: in.id, Email: in.email, Role: in.role, Status: in.status(now),
 			CreatedAt: fromUnix(in.createdAt), ExpiresAt: fromUnix(in.expiresAt), AcceptedAt: fromUnix(in.acceptedAt),
 			Projects: append([]InviteProject(nil), in.projects...)})
@@ -105,7 +105,7 @@ func (e *Emulator) Projects() []Project {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var out []Project
-	for _, p := range e.projects.values() {
+	for p := range e.projects.all() {
 		out = append(out, Project{ID: p.id, Name: p.name, Status: p.status(), CreatedAt: fromUnix(p.createdAt),
 			ArchivedAt: fromUnix(p.archivedAt), Default: p.isDefault})
 	}
@@ -121,7 +121,7 @@ func (e *Emulator) ProjectUsers(projectID string) []ProjectUser {
 		return nil
 	}
 	var out []ProjectUser
-	for _, pu := range p.users.values() {
+	for pu := range p.users.all() {
 		b := e.projectUserBody(pu)
 		out = append(out, ProjectUser{UserID: b.ID, Name: b.Name, Email: b.Email, Role: b.Role, AddedAt: fromUnix(b.AddedAt)})
 	}
@@ -137,7 +137,7 @@ func (e *Emulator) ServiceAccounts(projectID string) []ServiceAccount {
 		return nil
 	}
 	var out []ServiceAccount
-	for _, sa := range p.sas.values() {
+	for sa := range p.sas.all() {
 		out = append(out, ServiceAccount{ID: sa.id, Name: sa.name, Role: sa.role, CreatedAt: fromUnix(sa.createdAt)})
 	}
 	return out
@@ -153,7 +153,7 @@ func (e *Emulator) ProjectAPIKeys(projectID string) []ProjectAPIKey {
 		return nil
 	}
 	var out []ProjectAPIKey
-	for _, k := range p.keys.values() {
+	for k := range p.keys.all() {
 		b := e.projectKeyBody(p, k)
 		sk := ProjectAPIKey{ID: k.id, Name: k.name, RedactedValue: b.RedactedValue, CreatedAt: fromUnix(k.createdAt),
 			LastUsedAt: fromUnix(k.lastUsedAt), OwnerType: k.ownerType, OwnerID: k.ownerID, OwnerProjectAccess: b.OwnerProjectAccess}
@@ -170,7 +170,7 @@ func (e *Emulator) AdminAPIKeys() []AdminAPIKey {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var out []AdminAPIKey
-	for _, k := range e.adminKeys.values() {
+	for k := range e.adminKeys.all() {
 		out = append(out, AdminAPIKey{ID: k.id, Name: k.name, RedactedValue: redact(k.secret), CreatedAt: fromUnix(k.createdAt),
 			ExpiresAt: fromUnix(k.expiresAt), LastUsedAt: fromUnix(k.lastUsedAt.Load()), OwnerID: k.owner.id})
 	}
@@ -219,7 +219,7 @@ func (e *Emulator) AddUser(nu NewUser) (string, error) {
 	if !strings.Contains(nu.Email, "@") {
 		return "", fmt.Errorf("add user: email %q is not an address", nu.Email)
 	}
-	if _, dup := e.usersByEmail[lower(nu.Email)]; dup {
+	if _, dup := e.usersByEmail[strings.ToLower(nu.Email)]; dup {
 		return "", fmt.Errorf("add user: %s is already a member", nu.Email)
 	}
 	if nu.Role == "" {

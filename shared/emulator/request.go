@@ -165,5 +165,3 @@ func (q query) order() (desc bool, err *apiError) {
 	}
 	return false, invalid("order", "order must be asc or desc")
 }
-
-func lower(s string) string { return strings.ToLower(s) }

@@ -12,16 +12,44 @@ type listBody[T any] struct {
 	HasMore bool    `json:"has_more"`
 }
 
-func list[T any](data []T, idOf func(T) string, hasMore bool) listBody[T] {
-	if data == nil {
-		data = []T{}
+// listOf renders a page of entries, each by body. first_id and last_id are
+// the entries' collection ids: the cursors the collection resolves.
+func listOf[T, B any](page []entry[T], hasMore bool, body func(T) B) listBody[B] {
+	b := listBody[B]{Object: "list", Data: make([]B, len(page)), HasMore: hasMore}
+	for i, e := range page {
+		b.Data[i] = body(e.v)
 	}
-	b := listBody[T]{Object: "list", Data: data, HasMore: hasMore}
-	if len(data) > 0 {
-		first, last := idOf(data[0]), idOf(data[len(data)-1])
-		b.FirstID, b.LastID = &first, &last
+	if n := len(page); n > 0 {
+		b.FirstID, b.LastID = &page[0].id, &page[n-1].id
 	}
 	return b
+}
+
+// listPage answers a list operation from items: the page after the
+// request's after cursor, keeping what keep accepts (nil: everything).
+// limit and desc are already parsed, so each list checks its parameters in
+// its own order.
+func listPage[T, B any](c *call, items *collection[T], limit int, desc bool, keep func(T) bool, body func(T) B) (any, *apiError) {
+	after := c.q.get("after")
+	page, more, err := items.page(after, limit, desc, keep)
+	if err != nil {
+		return nil, unknownCursor("after", after)
+	}
+	return listOf(page, more, body), nil
+}
+
+// listPageBefore is listPage for the lists that also take before (rate
+// limits, spend alerts): before applies when after is absent.
+func listPageBefore[T, B any](c *call, items *collection[T], limit int, desc bool, body func(T) B) (any, *apiError) {
+	before := c.q.get("before")
+	if before == "" || c.q.get("after") != "" {
+		return listPage(c, items, limit, desc, nil, body)
+	}
+	page, more, err := items.pageBefore(before, limit, desc, nil)
+	if err != nil {
+		return nil, unknownCursor("before", before)
+	}
+	return listOf(page, more, body), nil
 }
 
 type deletedBody struct {
@@ -61,7 +89,7 @@ func (e *Emulator) userBody(u *user) userBody {
 		TechnicalLevel: u.technicalLevel, DeveloperPersona: u.developerPersona}
 	if e.userProjects {
 		b.Projects = &userProjectsBody{Object: "list", Data: []userProjectBody{}}
-		for _, p := range e.projects.values() {
+		for p := range e.projects.all() {
 			if p.archived() {
 				continue
 			}
@@ -145,13 +173,13 @@ type saKeyBody struct {
 	ID        string `json:"id"`
 }
 
+func (k *projectKey) saKeyBody() *saKeyBody {
+	return &saKeyBody{Object: "organization.project.service_account.api_key", Value: k.secret, Name: k.name, CreatedAt: k.createdAt, ID: k.id}
+}
+
 type serviceAccountCreateBody struct {
-	Object    string     `json:"object"`
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
-	CreatedAt int64      `json:"created_at"`
-	APIKey    *saKeyBody `json:"api_key"`
+	serviceAccountBody
+	APIKey *saKeyBody `json:"api_key"`
 }
 
 type keyOwnerUserBody struct {

@@ -18,12 +18,14 @@
 package auditlog
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -766,7 +768,7 @@ func (s *Store) render(seq uint32, id string) json.RawMessage {
 	b = append(b, `,"type":`...)
 	b = appendString(b, typ)
 	b = append(b, `,"effective_at":`...)
-	b = fmt.Appendf(b, "%d", r.at)
+	b = strconv.AppendInt(b, r.at, 10)
 	if r.project != none {
 		b = append(b, `,"project":`...)
 		b = append(b, s.projects[r.project-1].json...)
@@ -813,14 +815,17 @@ var unscramble = func() uint64 {
 	return inv
 }()
 
+// encodeID runs for every event appended (a million when seeding) and every
+// event listed, so it builds the id in one buffer.
 func (s *Store) encodeID(seq uint32, at int64) string {
 	var x [8]byte
-	v := (uint64(seq)*scramble ^ s.salt)
-	for i := range 8 {
-		x[7-i] = byte(v >> (8 * i))
-	}
-	day := time.Unix(at, 0).UTC().Format("20060102")
-	return idPrefix + hex.EncodeToString(x[:]) + "_" + day
+	binary.BigEndian.PutUint64(x[:], uint64(seq)*scramble^s.salt)
+	b := make([]byte, 0, len(idPrefix)+16+1+8)
+	b = append(b, idPrefix...)
+	b = hex.AppendEncode(b, x[:])
+	b = append(b, '_')
+	b = time.Unix(at, 0).UTC().AppendFormat(b, "20060102")
+	return string(b)
 }
 
 func (s *Store) idOf(seq uint32) string {
@@ -840,15 +845,11 @@ func (s *Store) lookup(id string) (uint32, bool) {
 	if !ok || len(rest) < 16 {
 		return 0, false
 	}
-	x, err := hex.DecodeString(rest[:16])
-	if err != nil {
+	var x [8]byte
+	if _, err := hex.Decode(x[:], []byte(rest[:16])); err != nil {
 		return 0, false
 	}
-	var v uint64
-	for _, c := range x {
-		v = v<<8 | uint64(c)
-	}
-	seq64 := (v ^ s.salt) * unscramble
+	seq64 := (binary.BigEndian.Uint64(x[:]) ^ s.salt) * unscramble
 	if seq64 >= uint64(len(s.recs)) {
 		return 0, false
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -12,14 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
-	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
 	"github.com/orgwarden/orgwarden/shared/awslocal/stack"
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/secrets"
 )
 
 // demoStep is one function's part of `orgwarden demo`. Its run prints a
@@ -190,35 +184,21 @@ func startDemo(ctx context.Context, seedValue uint64, report io.Writer) (*demo, 
 func (d *demo) provision(ctx context.Context) error {
 	r := demoResources{OrgID: "org-demo", AuditBucket: "orgwarden-audit", StateBucket: "orgwarden-state",
 		SummaryBus: "orgwarden-summaries"}
-	for _, b := range []string{r.AuditBucket, r.StateBucket} {
-		if err := d.aws.S3.CreateBucket(ctx, b); err != nil {
-			return fmt.Errorf("create bucket %s: %w", b, err)
-		}
-	}
-	dlq, err := d.aws.SQS.CreateQueue(ctx, "orgwarden-offboarding-dlq", nil)
-	if err != nil {
-		return fmt.Errorf("create dlq: %w", err)
-	}
-	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": localsqs.QueueARN("orgwarden-offboarding-dlq"), "maxReceiveCount": 3})
-	queue, err := d.aws.SQS.CreateQueue(ctx, "orgwarden-offboarding", map[string]string{"RedrivePolicy": string(redrive)})
-	if err != nil {
-		return fmt.Errorf("create queue: %w", err)
-	}
-	r.QueueURL, r.DLQURL = queue, dlq
-
 	// The deployment's own admin key, kept in Secrets Manager as in AWS.
 	keyID, value, err := d.emu.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "orgwarden"})
 	if err != nil {
 		return fmt.Errorf("mint admin key: %w", err)
 	}
-	doc, _ := json.Marshal(map[string]string{"type": secrets.TypeAdminKey, "api_key": value, "key_id": keyID})
-	out, err := d.aws.SecretsManager.Client().CreateSecret(ctx, &awssm.CreateSecretInput{
-		Name: aws.String("orgwarden/admin-key"), SecretString: aws.String(string(doc)),
+	out, err := d.aws.Deploy(ctx, stack.Deployment{
+		Buckets: []string{r.AuditBucket, r.StateBucket},
+		Queue:   "orgwarden-offboarding", DLQ: "orgwarden-offboarding-dlq", MaxReceiveCount: 3,
+		AdminKeySecret: "orgwarden/admin-key", AdminKeyID: keyID, AdminKey: value,
 	})
 	if err != nil {
-		return fmt.Errorf("create admin key secret: %w", err)
+		return err
 	}
-	r.AdminSecretARN, r.AdminKeyID = aws.ToString(out.ARN), keyID
+	r.QueueURL, r.DLQURL = out.QueueURL, out.DLQURL
+	r.AdminSecretARN, r.AdminKeyID = out.AdminKeySecretARN, keyID
 	d.resource = r
 
 	d.base = d.aws.EnvMap()

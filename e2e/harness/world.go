@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,11 +13,9 @@ import (
 
 	infraconfig "github.com/orgwarden/orgwarden/infra/config"
 	"github.com/orgwarden/orgwarden/infra/fnenv"
-	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
 	"github.com/orgwarden/orgwarden/shared/awslocal/stack"
 	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/runtimeapi"
-	"github.com/orgwarden/orgwarden/shared/secrets"
 )
 
 // World is one deployment of orgwarden on loopback: an organization on the
@@ -100,43 +97,26 @@ func (w *World) provision(ctx context.Context) error {
 		QueueName: "orgwarden-e2e-offboarding",
 		DLQName:   "orgwarden-e2e-offboarding-dlq",
 	}
-	for _, b := range []string{r.AuditBucket, r.AuditStateBucket} {
-		if err := w.AWS.S3.CreateBucket(ctx, b); err != nil {
-			return err
-		}
-	}
-	dlq, err := w.AWS.SQS.CreateQueue(ctx, r.DLQName, nil)
-	if err != nil {
-		return fmt.Errorf("create dead-letter queue: %w", err)
-	}
-	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": localsqs.QueueARN(r.DLQName), "maxReceiveCount": w.Config.Offboarding.MaxReceiveCount})
 	timeout, err := infraconfig.ParseDuration(w.Config.Offboarding.Timeout)
 	if err != nil {
 		return fmt.Errorf("offboarding timeout: %w", err)
 	}
-	// As the stack: six times the function timeout (AWS's advice for SQS sources).
-	visibility := min(6*timeout, 12*time.Hour)
-	queue, err := w.AWS.SQS.CreateQueue(ctx, r.QueueName, map[string]string{
-		"RedrivePolicy":     string(redrive),
-		"VisibilityTimeout": fmt.Sprint(int(visibility.Seconds())),
-	})
-	if err != nil {
-		return fmt.Errorf("create queue: %w", err)
-	}
-	r.QueueURL, r.DLQURL = queue, dlq
-
 	keyID, value, err := w.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "orgwarden-admin", LastUsedAt: time.Now()})
 	if err != nil {
 		return fmt.Errorf("mint admin key: %w", err)
 	}
-	doc, _ := json.Marshal(map[string]string{"type": secrets.TypeAdminKey, "api_key": value, "key_id": keyID})
-	out, err := w.AWS.SecretsManager.Client().CreateSecret(ctx, &awssm.CreateSecretInput{
-		Name: aws.String(w.Config.AdminKeySecretName()), SecretString: aws.String(string(doc)),
+	out, err := w.AWS.Deploy(ctx, stack.Deployment{
+		Buckets: []string{r.AuditBucket, r.AuditStateBucket},
+		Queue:   r.QueueName, DLQ: r.DLQName, MaxReceiveCount: w.Config.Offboarding.MaxReceiveCount,
+		// As the stack: six times the function timeout (AWS's advice for SQS sources).
+		QueueAttributes: map[string]string{"VisibilityTimeout": fmt.Sprint(int(min(6*timeout, 12*time.Hour).Seconds()))},
+		AdminKeySecret:  w.Config.AdminKeySecretName(), AdminKeyID: keyID, AdminKey: value,
 	})
 	if err != nil {
-		return fmt.Errorf("create admin key secret: %w", err)
+		return err
 	}
-	r.AdminKeySecretARN, r.AdminKeyID = aws.ToString(out.ARN), keyID
+	r.QueueURL, r.DLQURL = out.QueueURL, out.DLQURL
+	r.AdminKeySecretARN, r.AdminKeyID = out.AdminKeySecretARN, keyID
 	r.ManagedSecretARNs = []string{r.AdminKeySecretARN}
 	w.Res = r
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -137,11 +138,8 @@ func (f *Function) ColdStarts() int {
 
 // Lines returns the output of every process the function ran, in order.
 func (f *Function) Lines() []Line {
-	f.mu.Lock()
-	procs := append([]*Process(nil), f.procs...)
-	f.mu.Unlock()
 	var out []Line
-	for _, p := range procs {
+	for _, p := range f.processes() {
 		out = append(out, p.Lines()...)
 	}
 	return out
@@ -152,9 +150,7 @@ func (f *Function) Lines() []Line {
 // output may be read after the answer arrives: wait for a line rather than
 // reading Lines right after Invoke.
 func (f *Function) WaitLine(ctx context.Context, match func(Line) bool) (Line, error) {
-	f.mu.Lock()
-	procs := append([]*Process(nil), f.procs...)
-	f.mu.Unlock()
+	procs := f.processes()
 	if len(procs) == 0 {
 		return Line{}, errors.New("wait for line: the function has not run")
 	}
@@ -167,6 +163,13 @@ func (f *Function) WaitLine(ctx context.Context, match func(Line) bool) (Line, e
 		}
 	}
 	return procs[len(procs)-1].WaitLine(ctx, match)
+}
+
+// processes returns every process the function started, oldest first.
+func (f *Function) processes() []*Process {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.procs)
 }
 
 // Close stops the warm process and the server.

@@ -82,11 +82,10 @@ func StartProcess(srv *Server, cfg ProcessConfig) (*Process, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("start runtime process: no executable path")
 	}
-	gen, err := srv.newEnvironment()
+	gen, initSignal, err := srv.newEnvironment()
 	if err != nil {
 		return nil, fmt.Errorf("start runtime process: %w", err)
 	}
-	initSignal, _ := srv.initState()
 
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	cmd.Env = lambdaEnv(srv, cfg)
@@ -219,7 +218,7 @@ func (p *Process) Lines() []Line {
 // written, and returns it. It fails when ctx ends or the process exits
 // without writing one.
 func (p *Process) WaitLine(ctx context.Context, match func(Line) bool) (Line, error) {
-	seen := 0
+	seen, exited := 0, false
 	for {
 		p.mu.Lock()
 		lines, changed := p.lines[seen:], p.linesChanged
@@ -230,19 +229,15 @@ func (p *Process) WaitLine(ctx context.Context, match func(Line) bool) (Line, er
 				return l, nil
 			}
 		}
+		if exited {
+			return Line{}, fmt.Errorf("process exited (%v) without the awaited line", p.exitErr)
+		}
 		select {
 		case <-changed:
 		case <-p.done:
-			// The readers finish before done closes: no line can follow.
-			p.mu.Lock()
-			rest := p.lines[seen:]
-			p.mu.Unlock()
-			for _, l := range rest {
-				if match(l) {
-					return l, nil
-				}
-			}
-			return Line{}, fmt.Errorf("process exited (%v) without the awaited line", p.exitErr)
+			// The readers finish before done closes: one more look sees
+			// every line.
+			exited = true
 		case <-ctx.Done():
 			return Line{}, fmt.Errorf("wait for line: %w", ctx.Err())
 		}
@@ -265,11 +260,7 @@ func (p *Process) WaitInit(ctx context.Context) (time.Duration, error) {
 	case !at.IsZero():
 		return at.Sub(p.started), nil
 	case exited:
-		msg := "Runtime exited without providing a reason"
-		if exitErr != nil {
-			msg = "Runtime exited with error: " + exitErr.Error()
-		}
-		return 0, &InitError{Type: ErrorTypeExit, Message: msg}
+		return 0, &InitError{Type: ErrorTypeExit, Message: exitReason(exitErr)}
 	}
 	return 0, errors.New("runtime init state unknown")
 }

@@ -295,20 +295,21 @@ func (s *Server) signalLocked() {
 }
 
 // newEnvironment starts a fresh execution environment for a new runtime
-// process and returns its generation.
-func (s *Server) newEnvironment() (int, error) {
+// process and returns its generation and the channel that closes when its
+// init ends.
+func (s *Server) newEnvironment() (int, <-chan struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return 0, ErrClosed
+		return 0, nil, ErrClosed
 	}
 	if s.generation > 0 && !s.exited {
-		return 0, errors.New("a runtime process is still running in this environment")
+		return 0, nil, errors.New("a runtime process is still running in this environment")
 	}
 	s.generation++
 	s.initDone, s.initAt, s.initErr, s.exitErr, s.exited = false, time.Time{}, nil, nil, false
 	s.initSignal = make(chan struct{})
-	return s.generation, nil
+	return s.generation, s.initSignal, nil
 }
 
 // runtimeExited records that the process of generation gen ended, failing
@@ -341,21 +342,19 @@ func (s *Server) environmentFailureLocked(id string) Result {
 	if s.initErr != nil {
 		return Result{RequestID: id, ErrorType: s.initErr.Type, ErrorMessage: s.initErr.Message, Payload: s.initErr.Body}
 	}
-	reason := "Runtime exited without providing a reason"
-	if s.exitErr != nil {
-		reason = "Runtime exited with error: " + s.exitErr.Error()
-	}
-	msg := fmt.Sprintf("RequestId: %s Error: %s", id, reason)
+	msg := fmt.Sprintf("RequestId: %s Error: %s", id, exitReason(s.exitErr))
 	return Result{RequestID: id, ErrorType: ErrorTypeExit, ErrorMessage: msg, Payload: errorPayload(ErrorTypeExit, msg)}
 }
 
-// initState reports the current generation's init signal and outcome.
-func (s *Server) initState() (done <-chan struct{}, gen int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.initSignal, s.generation
+// exitReason is how Lambda words a runtime's exit.
+func exitReason(err error) string {
+	if err == nil {
+		return "Runtime exited without providing a reason"
+	}
+	return "Runtime exited with error: " + err.Error()
 }
 
+// initOutcome reports how the init of generation gen ended.
 func (s *Server) initOutcome(gen int) (at time.Time, initErr *ErrorDoc, exited bool, exitErr error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -475,9 +474,8 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, size, err := readLimited(r.Body, MaxResponseSize)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated")
+	body, size, ok := readBody(w, r)
+	if !ok {
 		return
 	}
 	var res Result
@@ -493,14 +491,9 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 		res = Result{Payload: body}
 	}
 
-	s.mu.Lock()
-	if inv.done {
-		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+	if !s.answer(w, inv, res) {
 		return
 	}
-	s.finishLocked(inv, res)
-	s.mu.Unlock()
 	if size > MaxResponseSize {
 		writeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxResponseSize))
 		return
@@ -514,28 +507,35 @@ func (s *Server) invocationError(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, _, err := readLimited(r.Body, MaxResponseSize)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated")
+	body, _, ok := readBody(w, r)
+	if !ok {
 		return
 	}
-	res := errorResult(r.Header.Get("Lambda-Runtime-Function-Error-Type"), body)
+	if s.answer(w, inv, errorResult(r.Header.Get("Lambda-Runtime-Function-Error-Type"), body)) {
+		writeAccepted(w)
+	}
+}
+
+// answer delivers res for inv, which inFlight resolved, unless the
+// invocation ended (a timeout) while its body was read; then it answers the
+// runtime as for an unknown request id and reports false.
+func (s *Server) answer(w http.ResponseWriter, inv *invocation, res Result) bool {
 	s.mu.Lock()
-	if inv.done {
-		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
-		return
+	late := inv.done
+	if !late {
+		s.finishLocked(inv, res)
 	}
-	s.finishLocked(inv, res)
 	s.mu.Unlock()
-	writeAccepted(w)
+	if late {
+		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+	}
+	return !late
 }
 
 // POST /runtime/init/error
 func (s *Server) initError(w http.ResponseWriter, r *http.Request) {
-	body, _, err := readLimited(r.Body, MaxResponseSize)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated")
+	body, _, ok := readBody(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -582,6 +582,17 @@ func errorResult(headerType string, body []byte) Result {
 func errorPayload(typ, msg string) []byte {
 	b, _ := json.Marshal(map[string]string{"errorType": typ, "errorMessage": msg})
 	return b
+}
+
+// readBody reads a posted document of at most MaxResponseSize bytes (see
+// readLimited), answering a truncated request itself.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int64, bool) {
+	body, size, err := readLimited(r.Body, MaxResponseSize)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated")
+		return nil, 0, false
+	}
+	return body, size, true
 }
 
 // readLimited reads at most limit bytes and counts the rest.

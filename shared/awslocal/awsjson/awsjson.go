@@ -17,12 +17,14 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/orgwarden/orgwarden/shared/awslocal/internal/ids"
+	"github.com/orgwarden/orgwarden/shared/awslocal/internal/loopback"
 )
 
 // maxBodyBytes bounds a request body. The largest real inputs (SQS batches,
@@ -140,6 +142,19 @@ func New(cfg Config) *Service {
 		redact[f] = true
 	}
 	return &Service{cfg: cfg, redact: redact, logger: logger, ops: map[string]Operation{}}
+}
+
+// Serve builds a Service for cfg, lets register add its operations and
+// serves it on a free loopback port: the start of every JSON-protocol
+// emulator.
+func Serve(cfg Config, register func(*Service)) (*Service, *httptest.Server, error) {
+	api := New(cfg)
+	register(api)
+	srv, err := loopback.Serve(api)
+	if err != nil {
+		return nil, nil, err
+	}
+	return api, srv, nil
 }
 
 // Handle registers the operation called name (the text after the dot in

@@ -73,13 +73,13 @@ func Start(opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	s.api = awsjson.New(awsjson.Config{TargetPrefix: "AWSEvents", Version: "1.1", Logger: s.logger})
-	s.api.Handle("PutEvents", awsjson.Op(s.putEvents))
-	srv, err := loopback.Serve(s.api)
+	api, srv, err := awsjson.Serve(awsjson.Config{TargetPrefix: "AWSEvents", Version: "1.1", Logger: s.logger}, func(api *awsjson.Service) {
+		api.Handle("PutEvents", awsjson.Op(s.putEvents))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("start local eventbridge: %w", err)
 	}
-	s.srv, s.URL = srv, srv.URL
+	s.api, s.srv, s.URL = api, srv, srv.URL
 	return s, nil
 }
 

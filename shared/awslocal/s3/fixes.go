@@ -17,7 +17,7 @@ import (
 )
 
 // The gofakes3 v1.2.0 behaviours corrected here, each covered by a test in
-// fixes_test.go:
+// s3_test.go or multipart_test.go:
 //
 //  1. CompleteMultipartUpload ignored If-None-Match and If-Match, so a
 //     "create only" multipart upload silently overwrote an existing object.
@@ -156,13 +156,11 @@ func (f *fixes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				echoEncryption(h, r.Header)
 			}
 		}}
-		f.next.ServeHTTP(rw, r)
-		rw.finish()
+		rw.serve(f.next, r)
 	case opDelete:
 		defer f.lock(objectKey)()
 		rw := &rewriter{ResponseWriter: w}
-		f.next.ServeHTTP(rw, r)
-		rw.finish()
+		rw.serve(f.next, r)
 		if rw.status/100 == 2 {
 			f.forgetETag(objectKey)
 		}
@@ -189,7 +187,7 @@ func (f *fixes) serveWrite(w http.ResponseWriter, r *http.Request, op operation,
 		case ifMatch != "" && !exists:
 			writeError(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.", objectKey)
 			return
-		case ifMatch != "" && strings.Trim(ifMatch, `"`) != strings.Trim(current, `"`):
+		case ifMatch != "" && !sameETag(ifMatch, current):
 			writeError(w, r, http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", objectKey)
 			return
 		}
@@ -216,8 +214,7 @@ func (f *fixes) serveWrite(w http.ResponseWriter, r *http.Request, op operation,
 		}
 		echoEncryption(h, r.Header)
 	}
-	f.next.ServeHTTP(rw, r)
-	rw.finish()
+	rw.serve(f.next, r)
 	if rw.status != http.StatusOK {
 		return
 	}
@@ -241,7 +238,7 @@ func (f *fixes) serveRead(w http.ResponseWriter, r *http.Request, objectKey stri
 	f.mu.Unlock()
 	if isMultipart {
 		// gofakes3 answers 304 only for the MD5 ETag it knows.
-		if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Trim(inm, `"`) == strings.Trim(multipartETag, `"`) {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && sameETag(inm, multipartETag) {
 			w.Header().Set("ETag", multipartETag)
 			w.WriteHeader(http.StatusNotModified)
 			return
@@ -268,8 +265,7 @@ func (f *fixes) serveRead(w http.ResponseWriter, r *http.Request, objectKey stri
 			h.Set("ETag", multipartETag)
 		}
 	}}
-	f.next.ServeHTTP(rw, r)
-	rw.finish()
+	rw.serve(f.next, r)
 }
 
 // currentETag reports whether the object exists and its ETag as HEAD shows it.
@@ -285,6 +281,9 @@ func (f *fixes) currentETag(bucket, key, objectKey string) (string, bool) {
 	}
 	return `"` + hex.EncodeToString(obj.Hash) + `"`, true
 }
+
+// sameETag compares ETags with or without their quotes.
+func sameETag(a, b string) bool { return strings.Trim(a, `"`) == strings.Trim(b, `"`) }
 
 func (f *fixes) forgetETag(objectKey string) {
 	f.mu.Lock()
@@ -368,9 +367,10 @@ func (w *rewriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
-// finish sends the implicit 200 of a handler that wrote nothing, so that
-// onHeader still runs.
-func (w *rewriter) finish() {
+// serve runs next through w, then sends the implicit 200 of a handler that
+// wrote nothing, so that onHeader still runs.
+func (w *rewriter) serve(next http.Handler, r *http.Request) {
+	next.ServeHTTP(w, r)
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}

@@ -51,6 +51,10 @@ func errSecretNotFound() *awsjson.Error {
 	return awsjson.Errorf(errNotFound, "Secrets Manager can't find the specified secret.")
 }
 
+func errVersionExists() *awsjson.Error {
+	return awsjson.Errorf(errExists, "You can't modify an existing version, you can only create a new version.")
+}
+
 func errMarkedForDeletion() *awsjson.Error {
 	return awsjson.Errorf(errInvalidReq, "You can't perform this operation on the secret because it was marked for deletion.")
 }
@@ -125,7 +129,7 @@ func (s *Server) putVersionLocked(sec *secret, token string, str *string, bin []
 		if v.sameValue(str, bin) {
 			return v, nil // a retry of the same request changes nothing
 		}
-		return nil, awsjson.Errorf(errExists, "You can't modify an existing version, you can only create a new version.")
+		return nil, errVersionExists()
 	}
 	now := s.now()
 	v := &version{seq: s.nextSeq(), id: token, secretString: str, secretBinary: bin, created: now}
@@ -183,9 +187,9 @@ func (s *Server) createSecret(_ context.Context, in *createSecretInput) (*create
 		// A retried CreateSecret carries the same token and value.
 		if v := existing.version(token); v != nil && hasValue {
 			if !v.sameValue(in.SecretString, in.SecretBinary) {
-				return nil, awsjson.Errorf(errExists, "You can't modify an existing version, you can only create a new version.")
+				return nil, errVersionExists()
 			}
-			return &createSecretOutput{secretRef{existing.arn, existing.name}, v.id}, nil
+			return &createSecretOutput{existing.ref(), v.id}, nil
 		}
 		return nil, awsjson.Errorf(errExists, "The operation failed because the secret %s already exists.", in.Name)
 	}
@@ -196,7 +200,7 @@ func (s *Server) createSecret(_ context.Context, in *createSecretInput) (*create
 		created: now, lastChanged: now,
 	}
 	sec.setTags(in.Tags)
-	out := &createSecretOutput{secretRef: secretRef{sec.arn, sec.name}}
+	out := &createSecretOutput{secretRef: sec.ref()}
 	if hasValue {
 		v, err := s.putVersionLocked(sec, token, in.SecretString, in.SecretBinary, nil)
 		if err != nil {
@@ -245,7 +249,7 @@ func (s *Server) putSecretValue(_ context.Context, in *putSecretValueInput) (*pu
 	if err != nil {
 		return nil, err
 	}
-	return &putSecretValueOutput{secretRef{sec.arn, sec.name}, v.id, slices.Clone(v.stages)}, nil
+	return &putSecretValueOutput{sec.ref(), v.id, slices.Clone(v.stages)}, nil
 }
 
 // GetSecretValue
@@ -295,7 +299,7 @@ func (s *Server) getSecretValue(_ context.Context, in *getSecretValueInput) (*ge
 	now := s.now()
 	sec.lastAccessed, v.lastAccessed = now, now
 	return &getSecretValueOutput{
-		secretRef:     secretRef{sec.arn, sec.name},
+		secretRef:     sec.ref(),
 		VersionID:     v.id,
 		SecretString:  v.secretString,
 		SecretBinary:  v.secretBinary,
@@ -329,7 +333,7 @@ type describeSecretOutput struct {
 
 func describe(sec *secret) describeSecretOutput {
 	return describeSecretOutput{
-		secretRef:          secretRef{sec.arn, sec.name},
+		secretRef:          sec.ref(),
 		Description:        sec.description,
 		KmsKeyID:           sec.kmsKeyID,
 		RotationEnabled:    sec.rotationEnabled,
@@ -379,6 +383,7 @@ func (s *Server) updateSecretVersionStage(_ context.Context, in *updateSecretVer
 	if err != nil {
 		return nil, err
 	}
+	ref := sec.ref()
 	label := in.VersionStage
 	holder := sec.withStage(label)
 
@@ -404,7 +409,7 @@ func (s *Server) updateSecretVersionStage(_ context.Context, in *updateSecretVer
 		}
 		from.detach(label)
 		sec.lastChanged = s.now()
-		return &secretRef{sec.arn, sec.name}, nil
+		return &ref, nil
 	}
 	if holder != nil && holder != target && holder != from {
 		return nil, awsjson.Errorf(errInvalidParam,
@@ -415,7 +420,7 @@ func (s *Server) updateSecretVersionStage(_ context.Context, in *updateSecretVer
 		sec.attach(label, target)
 		sec.lastChanged = s.now()
 	}
-	return &secretRef{sec.arn, sec.name}, nil
+	return &ref, nil
 }
 
 // ListSecretVersionIds
@@ -451,7 +456,7 @@ func (s *Server) listSecretVersionIDs(_ context.Context, in *listSecretVersionID
 	if err != nil {
 		return nil, err
 	}
-	out := &listSecretVersionIDsOutput{secretRef: secretRef{sec.arn, sec.name}, Versions: []versionEntry{}}
+	out := &listSecretVersionIDsOutput{secretRef: sec.ref(), Versions: []versionEntry{}}
 	lastSeq := 0
 	for _, v := range sec.versions {
 		if v.seq <= after || (!in.IncludeDeprecated && len(v.stages) == 0) {
@@ -692,14 +697,14 @@ func (s *Server) deleteSecret(_ context.Context, in *deleteSecretInput) (*delete
 	now := s.now()
 	if force {
 		s.secrets = slices.DeleteFunc(s.secrets, func(x *secret) bool { return x == sec })
-		return &deleteSecretOutput{secretRef{sec.arn, sec.name}, timestamp(now)}, nil
+		return &deleteSecretOutput{sec.ref(), timestamp(now)}, nil
 	}
 	if sec.deleted() {
 		return nil, errMarkedForDeletion()
 	}
 	sec.deletedDate = now
 	sec.deletionDate = now.Add(time.Duration(window) * 24 * time.Hour)
-	return &deleteSecretOutput{secretRef{sec.arn, sec.name}, timestamp(sec.deletionDate)}, nil
+	return &deleteSecretOutput{sec.ref(), timestamp(sec.deletionDate)}, nil
 }
 
 type restoreSecretInput struct {
@@ -714,5 +719,6 @@ func (s *Server) restoreSecret(_ context.Context, in *restoreSecretInput) (*secr
 		return nil, err
 	}
 	sec.deletedDate, sec.deletionDate = time.Time{}, time.Time{}
-	return &secretRef{sec.arn, sec.name}, nil
+	ref := sec.ref()
+	return &ref, nil
 }

@@ -62,7 +62,7 @@ func (s *Server) rotateSecret(ctx context.Context, in *rotateSecretInput) (*rota
 		return nil, awsjson.Errorf(errInvalidReq, "No Lambda rotation function ARN is associated with this secret.")
 	}
 	sec.rotationEnabled = true
-	ref := secretRef{sec.arn, sec.name}
+	ref := sec.ref()
 	if in.RotateImmediately != nil && !*in.RotateImmediately {
 		s.mu.Unlock()
 		return &rotateSecretOutput{secretRef: ref}, nil

@@ -112,19 +112,17 @@ func Start(opts ...Option) (*Server, error) {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	s.api = awsjson.New(awsjson.Config{
+	api, srv, err := awsjson.Serve(awsjson.Config{
 		TargetPrefix:      "secretsmanager",
 		Version:           "1.1",
 		InternalErrorType: "InternalServiceError",
 		Redact:            []string{"SecretString", "SecretBinary", "RotationToken"},
 		Logger:            s.logger,
-	})
-	s.register()
-	srv, err := loopback.Serve(s.api)
+	}, s.register)
 	if err != nil {
 		return nil, fmt.Errorf("start local secrets manager: %w", err)
 	}
-	s.srv, s.URL = srv, srv.URL
+	s.api, s.srv, s.URL = api, srv, srv.URL
 	return s, nil
 }
 
@@ -171,17 +169,17 @@ func (s *Server) Count(operation string) int { return s.api.Count(operation) }
 // Close shuts the server down.
 func (s *Server) Close() { s.srv.Close() }
 
-func (s *Server) register() {
-	s.api.Handle("CreateSecret", awsjson.Op(s.createSecret))
-	s.api.Handle("GetSecretValue", awsjson.Op(s.getSecretValue))
-	s.api.Handle("PutSecretValue", awsjson.Op(s.putSecretValue))
-	s.api.Handle("DescribeSecret", awsjson.Op(s.describeSecret))
-	s.api.Handle("UpdateSecretVersionStage", awsjson.Op(s.updateSecretVersionStage))
-	s.api.Handle("ListSecretVersionIds", awsjson.Op(s.listSecretVersionIDs))
-	s.api.Handle("ListSecrets", awsjson.Op(s.listSecrets))
-	s.api.Handle("TagResource", awsjson.Op(s.tagResource))
-	s.api.Handle("UntagResource", awsjson.Op(s.untagResource))
-	s.api.Handle("RotateSecret", awsjson.Op(s.rotateSecret))
-	s.api.Handle("DeleteSecret", awsjson.Op(s.deleteSecret))
-	s.api.Handle("RestoreSecret", awsjson.Op(s.restoreSecret))
+func (s *Server) register(api *awsjson.Service) {
+	api.Handle("CreateSecret", awsjson.Op(s.createSecret))
+	api.Handle("GetSecretValue", awsjson.Op(s.getSecretValue))
+	api.Handle("PutSecretValue", awsjson.Op(s.putSecretValue))
+	api.Handle("DescribeSecret", awsjson.Op(s.describeSecret))
+	api.Handle("UpdateSecretVersionStage", awsjson.Op(s.updateSecretVersionStage))
+	api.Handle("ListSecretVersionIds", awsjson.Op(s.listSecretVersionIDs))
+	api.Handle("ListSecrets", awsjson.Op(s.listSecrets))
+	api.Handle("TagResource", awsjson.Op(s.tagResource))
+	api.Handle("UntagResource", awsjson.Op(s.untagResource))
+	api.Handle("RotateSecret", awsjson.Op(s.rotateSecret))
+	api.Handle("DeleteSecret", awsjson.Op(s.deleteSecret))
+	api.Handle("RestoreSecret", awsjson.Op(s.restoreSecret))
 }

@@ -58,6 +58,8 @@ func newARN(name string) string {
 	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", awslocal.Region, awslocal.AccountID, name, ids.Alnum(6))
 }
 
+func (s *secret) ref() secretRef { return secretRef{s.arn, s.name} }
+
 func (s *secret) deleted() bool { return !s.deletedDate.IsZero() }
 
 func (s *secret) version(id string) *version {

@@ -53,6 +53,15 @@ func (s *Server) queueByNameLocked(name string) *queue {
 	return nil
 }
 
+func (s *Server) queueByARNLocked(arn string) *queue {
+	for _, q := range s.queues {
+		if q.arn == arn {
+			return q
+		}
+	}
+	return nil
+}
+
 // queueLocked resolves a QueueUrl by its account and name path; the host is
 // whatever the client was configured with.
 func (s *Server) queueLocked(queueURL *string) (*queue, error) {
@@ -184,13 +193,7 @@ func (s *Server) parseRedrivePolicyLocked(q *queue, raw string) (*redrivePolicy,
 	if p.DeadLetterTargetARN == q.arn {
 		return nil, invalid("A queue cannot be its own dead-letter queue.")
 	}
-	found := false
-	for _, other := range s.queues {
-		if other.arn == p.DeadLetterTargetARN {
-			found = true
-		}
-	}
-	if !found {
+	if s.queueByARNLocked(p.DeadLetterTargetARN) == nil {
 		return nil, invalid("Dead letter target does not exist.")
 	}
 	return &redrivePolicy{DeadLetterTargetARN: p.DeadLetterTargetARN, MaxReceiveCount: maxReceives}, nil
@@ -221,13 +224,13 @@ func (s *Server) createQueue(_ context.Context, in *createQueueInput) (*queueURL
 	if q := s.queueByNameLocked(name); q != nil {
 		current := effectiveAttributes(q, s.now())
 		for k, v := range in.Attributes {
+			same := current[k] == v
 			if k == "RedrivePolicy" {
-				if rp, err := s.parseRedrivePolicyLocked(q, v); err != nil || q.redrive == nil || *rp != *q.redrive {
-					return nil, sqsError(0, "QueueNameExists", "QueueAlreadyExists", "A queue already exists with the same name and a different value for attribute %s", k)
-				}
-				continue
+				// Compared as a policy: SQS echoes it in its own form.
+				rp, err := s.parseRedrivePolicyLocked(q, v)
+				same = err == nil && q.redrive != nil && *rp == *q.redrive
 			}
-			if current[k] != v {
+			if !same {
 				return nil, sqsError(0, "QueueNameExists", "QueueAlreadyExists", "A queue already exists with the same name and a different value for attribute %s", k)
 			}
 		}
@@ -728,12 +731,7 @@ func (s *Server) receiveLocked(q *queue, limit int, visibility *int, systemNames
 // redriveLocked moves m to q's dead-letter queue, keeping its id, body,
 // attributes, send time and receive count, as SQS does.
 func (s *Server) redriveLocked(q *queue, m *message, now time.Time) bool {
-	var dlq *queue
-	for _, other := range s.queues {
-		if other.arn == q.redrive.DeadLetterTargetARN {
-			dlq = other
-		}
-	}
+	dlq := s.queueByARNLocked(q.redrive.DeadLetterTargetARN)
 	if dlq == nil {
 		return false // the dead-letter queue was deleted; SQS keeps the message
 	}

@@ -69,18 +69,16 @@ func Start(opts ...Option) (*Server, error) {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	s.api = awsjson.New(awsjson.Config{
+	api, srv, err := awsjson.Serve(awsjson.Config{
 		TargetPrefix:   "AmazonSQS",
 		Version:        "1.0",
 		ErrorNamespace: "com.amazonaws.sqs",
 		Logger:         s.logger,
-	})
-	s.register()
-	srv, err := loopback.Serve(s.api)
+	}, s.register)
 	if err != nil {
 		return nil, fmt.Errorf("start local sqs: %w", err)
 	}
-	s.srv, s.URL = srv, srv.URL
+	s.api, s.srv, s.URL = api, srv, srv.URL
 	return s, nil
 }
 
@@ -198,18 +196,18 @@ func (s *Server) Count(operation string) int { return s.api.Count(operation) }
 // Close shuts the server down, ending long polls.
 func (s *Server) Close() { s.srv.Close() }
 
-func (s *Server) register() {
-	s.api.Handle("CreateQueue", awsjson.Op(s.createQueue))
-	s.api.Handle("GetQueueUrl", awsjson.Op(s.getQueueURL))
-	s.api.Handle("GetQueueAttributes", awsjson.Op(s.getQueueAttributes))
-	s.api.Handle("SetQueueAttributes", awsjson.Op(s.setQueueAttributes))
-	s.api.Handle("DeleteQueue", awsjson.Op(s.deleteQueue))
-	s.api.Handle("ListQueues", awsjson.Op(s.listQueues))
-	s.api.Handle("SendMessage", awsjson.Op(s.sendMessage))
-	s.api.Handle("SendMessageBatch", awsjson.Op(s.sendMessageBatch))
-	s.api.Handle("ReceiveMessage", awsjson.Op(s.receiveMessage))
-	s.api.Handle("DeleteMessage", awsjson.Op(s.deleteMessage))
-	s.api.Handle("DeleteMessageBatch", awsjson.Op(s.deleteMessageBatch))
-	s.api.Handle("ChangeMessageVisibility", awsjson.Op(s.changeMessageVisibility))
-	s.api.Handle("PurgeQueue", awsjson.Op(s.purgeQueue))
+func (s *Server) register(api *awsjson.Service) {
+	api.Handle("CreateQueue", awsjson.Op(s.createQueue))
+	api.Handle("GetQueueUrl", awsjson.Op(s.getQueueURL))
+	api.Handle("GetQueueAttributes", awsjson.Op(s.getQueueAttributes))
+	api.Handle("SetQueueAttributes", awsjson.Op(s.setQueueAttributes))
+	api.Handle("DeleteQueue", awsjson.Op(s.deleteQueue))
+	api.Handle("ListQueues", awsjson.Op(s.listQueues))
+	api.Handle("SendMessage", awsjson.Op(s.sendMessage))
+	api.Handle("SendMessageBatch", awsjson.Op(s.sendMessageBatch))
+	api.Handle("ReceiveMessage", awsjson.Op(s.receiveMessage))
+	api.Handle("DeleteMessage", awsjson.Op(s.deleteMessage))
+	api.Handle("DeleteMessageBatch", awsjson.Op(s.deleteMessageBatch))
+	api.Handle("ChangeMessageVisibility", awsjson.Op(s.changeMessageVisibility))
+	api.Handle("PurgeQueue", awsjson.Op(s.purgeQueue))
 }

@@ -7,13 +7,13 @@ package stack
 
 import (
 	"fmt"
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/loopback"
 	"maps"
 	"slices"
 	"testing"
 
 	"github.com/orgwarden/orgwarden/shared/awslocal"
 	"github.com/orgwarden/orgwarden/shared/awslocal/eventbridge"
+	"github.com/orgwarden/orgwarden/shared/awslocal/internal/loopback"
 	"github.com/orgwarden/orgwarden/shared/awslocal/s3"
 	"github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
 	"github.com/orgwarden/orgwarden/shared/awslocal/sqs"
@@ -93,20 +93,16 @@ func (st *Stack) Env() []string {
 
 // Close stops every emulator that is running.
 func (st *Stack) Close() {
-	closers := []interface{ Close() }{}
 	if st.S3 != nil {
-		closers = append(closers, st.S3)
+		st.S3.Close()
 	}
 	if st.SecretsManager != nil {
-		closers = append(closers, st.SecretsManager)
+		st.SecretsManager.Close()
 	}
 	if st.SQS != nil {
-		closers = append(closers, st.SQS)
+		st.SQS.Close()
 	}
 	if st.EventBridge != nil {
-		closers = append(closers, st.EventBridge)
-	}
-	for _, c := range closers {
-		c.Close()
+		st.EventBridge.Close()
 	}
 }

@@ -263,8 +263,8 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	defer heartbeat()
 
 	runErr := r.jobs(ctx, &res)
-	if r.lostErr() != nil {
-		return res, r.lostErr()
+	if err := r.lostErr(); err != nil {
+		return res, err
 	}
 	link, err := r.seal(ctx)
 	if err != nil {

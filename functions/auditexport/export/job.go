@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
+	"github.com/orgwarden/orgwarden/functions/auditexport/export/digest"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/layout"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/objects"
 	"github.com/orgwarden/orgwarden/shared/adminclient"
@@ -128,7 +129,7 @@ func (r *run) pageSlice(ctx context.Context, job *checkpoint.Job, i int, seen *i
 	}()
 	for p := range pages {
 		if p.err != nil {
-			return fmt.Errorf("slice %d [%s, %s): %w", s.ID, timeOf(s.From), timeOf(s.To), p.err)
+			return fmt.Errorf("slice %d [%s, %s): %w", s.ID, digest.Time(s.From), digest.Time(s.To), p.err)
 		}
 		for _, ev := range p.page.Events {
 			if ev.EffectiveAt < s.From || ev.EffectiveAt >= s.To {
@@ -237,10 +238,15 @@ func (r *run) recordDone(ctx context.Context, s *checkpoint.Slice, info objects.
 		return fmt.Errorf("record %s: %w", info.Key, err)
 	}
 	r.x.log.DebugContext(ctx, "object written", "key", info.Key, "events", info.Events, "bytes", info.Bytes, "sha256", info.SHA256)
-	r.events.Add(info.Events)
-	r.objects.Add(1)
-	r.bytes.Add(info.Bytes)
+	r.count(info)
 	return nil
+}
+
+// count adds a recorded object to the run's totals.
+func (r *run) count(info objects.Info) {
+	r.objects.Add(1)
+	r.events.Add(info.Events)
+	r.bytes.Add(info.Bytes)
 }
 
 // applyDone moves an object from the open generation's intents to its
@@ -347,5 +353,3 @@ func prefetch(ctx context.Context, seq func(func(adminclient.AuditPage, error) b
 	}()
 	return ch
 }
-
-func timeOf(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }

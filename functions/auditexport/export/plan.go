@@ -1,6 +1,7 @@
 package export
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
@@ -61,15 +62,7 @@ func planSlices(spans checkpoint.Spans, n int, minLen int64, tenant bool, next *
 			}
 		}
 	}
-	slices.SortFunc(pieces, func(a, b checkpoint.Span) int {
-		switch {
-		case a.From > b.From:
-			return -1
-		case a.From < b.From:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(pieces, func(a, b checkpoint.Span) int { return cmp.Compare(b.From, a.From) })
 	scopes := []bool{false}
 	if tenant {
 		scopes = append(scopes, true)

@@ -14,13 +14,7 @@ import (
 // digest's content is fixed in the checkpoint, the digest is written, and
 // the checkpoint moves to the next generation.
 func (r *run) seal(ctx context.Context) (digest.Link, error) {
-	if err := r.resolveIntents(ctx); err != nil {
-		return digest.Link{}, err
-	}
-	if err := r.commit(ctx, func(st *checkpoint.State) {
-		st.Open.Sealed = &checkpoint.Seal{At: r.x.now().Unix(), By: r.id}
-		r.pruneRecent(st)
-	}); err != nil {
+	if err := r.fixSeal(ctx, ""); err != nil {
 		return digest.Link{}, err
 	}
 	return r.finishSeal(ctx)
@@ -34,18 +28,27 @@ func (r *run) recover(ctx context.Context) (digest.Link, error) {
 	r.x.log.WarnContext(ctx, "recovering an unfinished generation", "generation", o.Generation, "run", o.RunID,
 		"objects", len(o.Objects), "intents", len(o.Writing), "sealed", o.Sealed != nil)
 	if o.Sealed == nil {
-		if err := r.resolveIntents(ctx); err != nil {
-			return digest.Link{}, err
-		}
-		if err := r.commit(ctx, func(st *checkpoint.State) {
-			st.Open.RecoveredBy = r.id
-			st.Open.Sealed = &checkpoint.Seal{At: r.x.now().Unix(), By: r.id}
-			r.pruneRecent(st)
-		}); err != nil {
+		if err := r.fixSeal(ctx, r.id); err != nil {
 			return digest.Link{}, err
 		}
 	}
 	return r.finishSeal(ctx)
+}
+
+// fixSeal resolves the open generation's intents, then fixes its digest's
+// content in the checkpoint (open.sealed). recoveredBy, when set, names the
+// run sealing the generation for the run that wrote it.
+func (r *run) fixSeal(ctx context.Context, recoveredBy string) error {
+	if err := r.resolveIntents(ctx); err != nil {
+		return err
+	}
+	return r.commit(ctx, func(st *checkpoint.State) {
+		if recoveredBy != "" {
+			st.Open.RecoveredBy = recoveredBy
+		}
+		st.Open.Sealed = &checkpoint.Seal{At: r.x.now().Unix(), By: r.id}
+		r.pruneRecent(st)
+	})
 }
 
 // resolveIntents settles every key the open generation announced and did
@@ -75,9 +78,7 @@ func (r *run) resolveIntents(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.objects.Add(1)
-		r.events.Add(info.Events)
-		r.bytes.Add(info.Bytes)
+		r.count(info)
 	}
 	return nil
 }

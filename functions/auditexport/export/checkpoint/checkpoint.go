@@ -157,20 +157,6 @@ type Seal struct {
 	By string `json:"by"`
 }
 
-// Clone returns a deep copy, for callers that mutate a state they also
-// keep.
-func (s *State) Clone() *State {
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic("checkpoint: marshal state: " + err.Error())
-	}
-	var c State
-	if err := json.Unmarshal(b, &c); err != nil {
-		panic("checkpoint: unmarshal state: " + err.Error())
-	}
-	return &c
-}
-
 // Store reads and conditionally writes the state object. It remembers the
 // ETag of the version it last read or wrote; it is not safe for concurrent
 // use.

@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"cmp"
 	"slices"
 )
 
@@ -23,15 +24,7 @@ type Spans []Span
 func (s Spans) Add(sp ...Span) Spans {
 	all := append(slices.Clone(s), sp...)
 	all = slices.DeleteFunc(all, func(x Span) bool { return x.Len() == 0 })
-	slices.SortFunc(all, func(a, b Span) int {
-		switch {
-		case a.From < b.From:
-			return -1
-		case a.From > b.From:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, func(a, b Span) int { return cmp.Compare(a.From, b.From) })
 	var out Spans
 	for _, x := range all {
 		if n := len(out); n > 0 && x.From <= out[n-1].To {

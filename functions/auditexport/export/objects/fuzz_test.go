@@ -2,7 +2,6 @@ package objects_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"testing"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/objects"
@@ -13,9 +12,9 @@ import (
 // succeeds its counts must match what it passed to the callback.
 func FuzzScan(f *testing.F) {
 	f.Add([]byte{})
-	f.Add(gzipOf(`{"id":"audit_log-1","type":"login.succeeded","effective_at":1700000000}` + "\n"))
-	f.Add(gzipOf(`{"id":"a","effective_at":2}` + "\n" + `{"id":"b","effective_at":1}` + "\n"))
-	f.Add(gzipOf("\n"))
+	f.Add(gz(f, `{"id":"audit_log-1","type":"login.succeeded","effective_at":1700000000}`+"\n"))
+	f.Add(gz(f, `{"id":"a","effective_at":2}`+"\n"+`{"id":"b","effective_at":1}`+"\n"))
+	f.Add(gz(f, "\n"))
 	f.Add([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var n int64
@@ -54,12 +53,4 @@ func FuzzParseHead(f *testing.F) {
 			t.Fatal("accepted an event without id")
 		}
 	})
-}
-
-func gzipOf(s string) []byte {
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	_, _ = zw.Write([]byte(s))
-	_ = zw.Close()
-	return b.Bytes()
 }

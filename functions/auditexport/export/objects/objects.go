@@ -92,9 +92,6 @@ func NewStore(client *s3.Client, bucket string, opts Options) *Store {
 	return &Store{s3: client, up: newUploader(client), bucket: bucket, kmsKeyID: opts.KMSKeyID, level: opts.GzipLevel, dir: opts.TempDir}
 }
 
-// Bucket is the store's bucket.
-func (s *Store) Bucket() string { return s.bucket }
-
 // Info describes a data object.
 type Info struct {
 	Key    string `json:"key"`
@@ -198,9 +195,6 @@ func (s *Store) gzipWriter(w io.Writer) *gzip.Writer {
 	}
 	return z
 }
-
-// Key is the object's key.
-func (w *Writer) Key() string { return w.key }
 
 // Events is the number of events written so far.
 func (w *Writer) Events() int64 { return w.tally.info.Events }

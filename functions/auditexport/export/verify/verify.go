@@ -19,8 +19,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -227,12 +227,7 @@ func findOrgs(ctx context.Context, client *s3.Client, opts Options) ([]string, e
 			}
 		}
 	}
-	orgs := make([]string, 0, len(set))
-	for o := range set {
-		orgs = append(orgs, o)
-	}
-	sort.Strings(orgs)
-	return orgs, nil
+	return slices.Sorted(maps.Keys(set)), nil
 }
 
 type verifier struct {
@@ -454,10 +449,11 @@ func (v *verifier) checkObjects(keys []string, want map[string]expected) {
 
 func (v *verifier) checkObject(key string, e expected) {
 	name, _ := v.l.ParseDataKey(key)
+	checkDay, day := !name.Day.IsZero(), name.Day.Unix()
 	var wrongDay []string
 	var dups []string
 	got, err := v.read(key, func(l objects.Line) error {
-		if !name.Day.IsZero() && time.Unix(l.EffectiveAt, 0).UTC().Truncate(24*time.Hour) != name.Day && len(wrongDay) < 3 {
+		if checkDay && !layout.SameDay(l.EffectiveAt, day) && len(wrongDay) < 3 {
 			wrongDay = append(wrongDay, l.ID)
 		}
 		if !v.opts.SkipDuplicates && v.duplicate(l.ID) && len(dups) < 5 {

@@ -20,7 +20,7 @@ func (c *Client) UserByEmail(ctx context.Context, email string) (openai.Organiza
 		return openai.OrganizationUser{}, wrap("find user by email", err)
 	}
 	for _, u := range page.Data {
-		if strings.EqualFold(userEmail(u), email) {
+		if strings.EqualFold(UserEmail(u), email) {
 			return u, nil
 		}
 	}
@@ -28,16 +28,16 @@ func (c *Client) UserByEmail(ctx context.Context, email string) (openai.Organiza
 		if err != nil {
 			return openai.OrganizationUser{}, fmt.Errorf("find user by email: %w", err)
 		}
-		if strings.EqualFold(userEmail(u), email) {
+		if strings.EqualFold(UserEmail(u), email) {
 			return u, nil
 		}
 	}
 	return openai.OrganizationUser{}, fmt.Errorf("user %s: %w", email, ErrNotFound)
 }
 
-// userEmail prefers the top-level email and falls back to the nested user
-// object, which some responses fill instead.
-func userEmail(u openai.OrganizationUser) string {
+// UserEmail is a user's email: the top-level one, or else the nested user
+// object's, which some responses fill instead.
+func UserEmail(u openai.OrganizationUser) string {
 	if u.Email != "" {
 		return u.Email
 	}

@@ -65,11 +65,7 @@ func New(deps *app.Deps, cfg Config) *Handler {
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	ctx, _ = app.StartRun(ctx)
 	rec := h.deps.Metrics()
-	defer func() {
-		if err := rec.Flush(); err != nil {
-			h.deps.Log.ErrorContext(ctx, "flush metrics", "error", err.Error())
-		}
-	}()
+	defer h.flush(ctx, rec)
 
 	clients := &clientCache{deps: h.deps}
 
@@ -189,6 +185,13 @@ func (h *Handler) offboardOne(ctx context.Context, p parsedMessage, clients *cli
 	return s, err
 }
 
+// flush writes a run's metrics once, when the run ends.
+func (h *Handler) flush(ctx context.Context, rec *metrics.Recorder) {
+	if err := rec.Flush(); err != nil {
+		h.deps.Log.ErrorContext(ctx, "flush metrics", "error", err.Error())
+	}
+}
+
 func (h *Handler) publish(ctx context.Context, s Summary) {
 	if err := h.deps.Summary().Publish(ctx, s); err != nil {
 		h.deps.Log.WarnContext(ctx, "publish summary", "message_id", s.MessageID, "error", logging.Redact(err.Error()))
@@ -201,11 +204,7 @@ func (h *Handler) publish(ctx context.Context, s Summary) {
 func (h *Handler) Run(ctx context.Context, body []byte) (Summary, error) {
 	ctx, runID := app.StartRun(ctx)
 	rec := h.deps.Metrics()
-	defer func() {
-		if err := rec.Flush(); err != nil {
-			h.deps.Log.ErrorContext(ctx, "flush metrics", "error", err.Error())
-		}
-	}()
+	defer h.flush(ctx, rec)
 	p := parsedMessage{at: Attempt{MessageID: "cli-" + runID, SentAt: h.Now()}}
 	p.req, p.err = message.Parse(body)
 	clients := &clientCache{deps: h.deps}

@@ -111,10 +111,6 @@ type work struct {
 	// scanned are the projects whose keys this attempt listed: a recorded
 	// key missing there is gone; one elsewhere must be retried by id.
 	scanned map[string]bool
-	// members are the projects the user belongs to now.
-	members map[string]bool
-	// pending are the ids of the pending invites seen now.
-	pending map[string]bool
 }
 
 type projectWork struct {
@@ -139,10 +135,9 @@ func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attem
 
 	w, err := o.plan(ctx, req)
 	if err != nil {
-		if IsRefused(err) {
-			var r *RefusedError
-			errors.As(err, &r)
-			return o.refuse(res, r.Reason)
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			return o.refuse(res, refused.Reason)
 		}
 		res.Outcome = Incomplete
 		return res, err
@@ -255,7 +250,7 @@ func (o *Offboarder) now() time.Time {
 // It only reads: the guards' verdicts are part of the plan, so a dry run
 // and a real run refuse and skip exactly the same things.
 func (o *Offboarder) plan(ctx context.Context, req message.Request) (*work, error) {
-	w := &work{scanned: map[string]bool{}, members: map[string]bool{}, pending: map[string]bool{}}
+	w := &work{scanned: map[string]bool{}}
 
 	u, err := o.Client.UserByEmail(ctx, req.Email)
 	switch {
@@ -322,9 +317,6 @@ func (o *Offboarder) plan(ctx context.Context, req message.Request) (*work, erro
 	if err != nil {
 		return nil, err
 	}
-	for _, pw := range w.projects {
-		w.members[pw.membership.ProjectID] = true
-	}
 	slices.SortFunc(w.sas, func(a, b journal.ServiceAccount) int {
 		return strings.Compare(a.ProjectID+a.ID, b.ProjectID+b.ID)
 	})
@@ -357,7 +349,6 @@ func (o *Offboarder) plan(ctx context.Context, req message.Request) (*work, erro
 		if in.Status != openai.InviteStatusPending {
 			continue
 		}
-		w.pending[in.ID] = true
 		ji := journal.Invite{ID: in.ID, Email: in.Email, Role: string(in.Role), CreatedAt: in.CreatedAt,
 			ExpiresAt: in.ExpiresAt, Step: journal.Step{Outcome: journal.Planned}}
 		for _, p := range in.Projects {
@@ -376,7 +367,7 @@ func (o *Offboarder) checkUser(ctx context.Context, req message.Request, u opena
 	if req.UserID != "" && req.UserID != u.ID {
 		return &RefusedError{Reason: fmt.Sprintf("the request names user %s but %s belongs to user %s", req.UserID, req.Email, u.ID)}
 	}
-	if v := o.Rules.Check(guard.Subject{Kind: "user", ID: u.ID, Email: userEmail(u), OrgRole: u.Role}); !v.Allowed {
+	if v := o.Rules.Check(guard.Subject{Kind: "user", ID: u.ID, Email: adminclient.UserEmail(u), OrgRole: u.Role}); !v.Allowed {
 		return &RefusedError{Reason: "user " + u.ID + " " + v.Reason}
 	}
 	if !strings.EqualFold(u.Role, "owner") {
@@ -397,13 +388,6 @@ func (o *Offboarder) checkUser(ctx context.Context, req message.Request, u opena
 	return nil
 }
 
-func userEmail(u openai.OrganizationUser) string {
-	if u.Email != "" {
-		return u.Email
-	}
-	return u.User.Email
-}
-
 // retryWork is what the record says is unfinished and this attempt could
 // not see: keys in projects the user no longer belongs to (an earlier
 // attempt removed the membership, or the user). They are deleted by id;
@@ -419,7 +403,7 @@ func (o *Offboarder) reconcile(rec *journal.Record, w *work, now time.Time) retr
 	var retry retryWork
 	if w.user != nil {
 		if rec.User == nil {
-			rec.User = &journal.User{ID: w.user.ID, Email: userEmail(*w.user), Name: w.user.Name, OrgRole: w.user.Role, AddedAt: w.user.AddedAt}
+			rec.User = &journal.User{ID: w.user.ID, Email: adminclient.UserEmail(*w.user), Name: w.user.Name, OrgRole: w.user.Role, AddedAt: w.user.AddedAt}
 		}
 		// New, failed before, or back again (re-invited since): remove.
 		rec.Organization = &journal.Step{Outcome: journal.Planned}
@@ -427,19 +411,26 @@ func (o *Offboarder) reconcile(rec *journal.Record, w *work, now time.Time) retr
 		journal.Set(rec.Organization, journal.AlreadyGone, "", "no user with this email any more", now)
 	}
 
+	// What this attempt sees now: the projects the user belongs to, the
+	// keys it planned, the pending invites.
+	members, planned, pending := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, pw := range w.projects {
+		members[pw.membership.ProjectID] = true
 		m := rec.Membership(pw.membership)
 		replan(&m.Step, pw.membership.Step)
 		for _, k := range pw.keys {
+			planned[k.ProjectID+"/"+k.ID] = true
 			rk := rec.APIKey(k)
 			replan(&rk.Step, k.Step)
 		}
 	}
 	for _, k := range w.admin {
+		planned["/"+k.ID] = true
 		rk := rec.APIKey(k)
 		replan(&rk.Step, k.Step)
 	}
 	for _, in := range w.invites {
+		pending[in.ID] = true
 		ri := rec.Invite(in)
 		replan(&ri.Step, in.Step)
 	}
@@ -447,19 +438,10 @@ func (o *Offboarder) reconcile(rec *journal.Record, w *work, now time.Time) retr
 		rec.AddServiceAccount(sa)
 	}
 
-	planned := map[string]bool{}
-	for _, pw := range w.projects {
-		for _, k := range pw.keys {
-			planned[k.ProjectID+"/"+k.ID] = true
-		}
-	}
-	for _, k := range w.admin {
-		planned["/"+k.ID] = true
-	}
 	adminScanned := w.user != nil && strings.EqualFold(w.user.Role, "owner")
 	for i := range rec.Projects {
 		m := &rec.Projects[i]
-		if !m.Outcome.Final() && !w.members[m.ProjectID] {
+		if !m.Outcome.Final() && !members[m.ProjectID] {
 			journal.Set(&m.Step, journal.AlreadyGone, "", "no longer a member", now)
 		}
 	}
@@ -477,7 +459,7 @@ func (o *Offboarder) reconcile(rec *journal.Record, w *work, now time.Time) retr
 	}
 	for i := range rec.Invites {
 		in := &rec.Invites[i]
-		if !in.Outcome.Final() && !w.pending[in.ID] {
+		if !in.Outcome.Final() && !pending[in.ID] {
 			journal.Set(&in.Step, journal.AlreadyGone, "", "no longer pending", now)
 		}
 	}
@@ -554,9 +536,12 @@ func (o *Offboarder) apply(ctx context.Context, req message.Request, w *work, re
 
 	// The work by project: this attempt's plan, plus keys to retry by id
 	// (in projects the person no longer belongs to: no membership to remove).
+	// Admin keys to retry join this attempt's admin keys.
 	units := slices.Clone(w.projects)
+	adminKeys := slices.Clone(w.admin)
 	for _, k := range retry.keys {
 		if k.Kind == journal.AdminKey {
+			adminKeys = append(adminKeys, k)
 			continue
 		}
 		units = append(units, projectWork{keys: []journal.APIKey{k},
@@ -595,34 +580,32 @@ func (o *Offboarder) apply(ctx context.Context, req message.Request, w *work, re
 		for _, kr := range r.keys {
 			rk := rec.APIKey(kr.key)
 			settle(&rk.Step, kr.out, kr.err, now)
-			if kr.out == adminclient.Done || kr.out == adminclient.Planned {
+			if applied(kr.out) {
 				res.Done.APIKeys++
 			}
 		}
 		if r.membership != nil {
 			m := rec.Membership(*r.membership)
 			settle(&m.Step, r.out, r.err, now)
-			if r.out == adminclient.Done || r.out == adminclient.Planned {
+			if applied(r.out) {
 				res.Done.Projects++
 			}
 		}
 	}
 	errs := []error{err}
 
-	adminKeys := append(slices.Clone(w.admin), filter(retry.keys, func(k journal.APIKey) bool { return k.Kind == journal.AdminKey })...)
 	for _, k := range adminKeys {
 		if k.Outcome != journal.Planned && k.Outcome != journal.Failed {
 			continue
 		}
 		out, err := o.Client.DeleteAdminAPIKey(ctx, k.ID, reason)
+		rk := rec.APIKey(k)
 		if errors.Is(err, adminclient.ErrSelfKey) {
-			rk := rec.APIKey(k)
 			journal.Set(&rk.Step, journal.Skipped, "", "is the admin key this job is using", now)
 			continue
 		}
-		rk := rec.APIKey(k)
 		settle(&rk.Step, out, err, o.now())
-		if out == adminclient.Done || out == adminclient.Planned {
+		if applied(out) {
 			res.Done.APIKeys++
 		}
 		errs = append(errs, err)
@@ -637,7 +620,7 @@ func (o *Offboarder) apply(ctx context.Context, req message.Request, w *work, re
 		out, err := o.Client.DeleteInvite(ctx, in.ID, in.Email, reason)
 		ri := rec.Invite(in)
 		settle(&ri.Step, out, err, o.now())
-		if out == adminclient.Done || out == adminclient.Planned {
+		if applied(out) {
 			res.Done.Invites++
 		}
 		errs = append(errs, err)
@@ -647,14 +630,20 @@ func (o *Offboarder) apply(ctx context.Context, req message.Request, w *work, re
 		return joined
 	}
 	if w.user != nil && rec.Organization != nil && rec.Organization.Outcome == journal.Planned {
-		out, err := o.Client.DeleteUser(ctx, w.user.ID, userEmail(*w.user), reason)
+		out, err := o.Client.DeleteUser(ctx, w.user.ID, adminclient.UserEmail(*w.user), reason)
 		settle(rec.Organization, out, err, o.now())
-		res.Done.UserRemoved = out == adminclient.Done || out == adminclient.Planned
+		res.Done.UserRemoved = applied(out)
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// applied reports a change that this attempt made or, in a dry run, would
+// make: what Result.Done counts.
+func applied(out adminclient.Outcome) bool {
+	return out == adminclient.Done || out == adminclient.Planned
 }
 
 // settle records the client's outcome of a change. In a dry run the item
@@ -719,16 +708,6 @@ func indexes(n int) []int {
 	out := make([]int, n)
 	for i := range out {
 		out[i] = i
-	}
-	return out
-}
-
-func filter[T any](in []T, keep func(T) bool) []T {
-	var out []T
-	for _, v := range in {
-		if keep(v) {
-			out = append(out, v)
-		}
 	}
 	return out
 }

@@ -115,13 +115,6 @@ type Step struct {
 	At      time.Time `json:"at,omitzero"`
 }
 
-func (s *Step) set(o Outcome, errMsg, note string, at time.Time) {
-	s.Outcome, s.Error, s.Note = o, errMsg, note
-	if o.Final() && o != Skipped {
-		s.At = at
-	}
-}
-
 // Membership is the person's membership of one project.
 type Membership struct {
 	ProjectID   string `json:"project_id"`
@@ -235,8 +228,14 @@ func (r *Record) AddServiceAccount(sa ServiceAccount) {
 	r.ServiceAccounts = append(r.ServiceAccounts, sa)
 }
 
-// Set records an outcome on a step at time at.
-func Set(s *Step, o Outcome, errMsg, note string, at time.Time) { s.set(o, errMsg, note, at) }
+// Set records an outcome on a step at time at. Only a change that took
+// place (removed, or found gone) is dated.
+func Set(s *Step, o Outcome, errMsg, note string, at time.Time) {
+	s.Outcome, s.Error, s.Note = o, errMsg, note
+	if o.Final() && o != Skipped {
+		s.At = at
+	}
+}
 
 // Finish computes the record's status: completed once every item, and the
 // removal from the organization when there is a user, has a final outcome.

@@ -52,9 +52,6 @@ func emailSlug(email string) string {
 type Store struct {
 	S3     *s3.Client
 	Bucket string
-	// SSEKMSKeyID, when set, encrypts records with this KMS key; otherwise
-	// the bucket's default encryption applies.
-	SSEKMSKeyID string
 }
 
 // Location is the s3:// URL of a key in the store.
@@ -126,10 +123,6 @@ func (e *Entry) Save(ctx context.Context) error {
 			Key:         aws.String(e.Record.Key),
 			Body:        bytes.NewReader(body),
 			ContentType: aws.String("application/json"),
-		}
-		if s.SSEKMSKeyID != "" {
-			in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
-			in.SSEKMSKeyId = aws.String(s.SSEKMSKeyID)
 		}
 		if e.etag == "" {
 			in.IfNoneMatch = aws.String("*")

@@ -13,6 +13,7 @@
 package awsconfig
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -42,13 +43,10 @@ func Load(ctx context.Context, env config.Lookup) (*Clients, error) {
 		v, _ := env(name)
 		return v
 	}
-	var opts []func(*awscfg.LoadOptions) error
-	switch region := firstOf(get("AWS_REGION"), get("AWS_DEFAULT_REGION")); region {
-	case "":
-		// Local runs against emulators need some region to sign with.
-		opts = append(opts, awscfg.WithRegion("us-east-1"))
-	default:
-		opts = append(opts, awscfg.WithRegion(region))
+	// The us-east-1 fallback: local runs against emulators need some region
+	// to sign with.
+	opts := []func(*awscfg.LoadOptions) error{
+		awscfg.WithRegion(cmp.Or(get("AWS_REGION"), get("AWS_DEFAULT_REGION"), "us-east-1")),
 	}
 	if id, secret := get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
 		opts = append(opts, awscfg.WithCredentialsProvider(
@@ -59,7 +57,7 @@ func Load(ctx context.Context, env config.Lookup) (*Clients, error) {
 		return nil, fmt.Errorf("load aws config: %w", err)
 	}
 	endpoint := func(service string) *string {
-		if v := firstOf(get("AWS_ENDPOINT_URL_"+service), get("AWS_ENDPOINT_URL")); v != "" {
+		if v := cmp.Or(get("AWS_ENDPOINT_URL_"+service), get("AWS_ENDPOINT_URL")); v != "" {
 			return aws.String(v)
 		}
 		return nil
@@ -90,13 +88,4 @@ func Load(ctx context.Context, env config.Lookup) (*Clients, error) {
 			}
 		}),
 	}, nil
-}
-
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -16,6 +17,18 @@ import (
 
 // Source is the EventBridge source of every orgwarden event.
 const Source = "orgwarden"
+
+// Header opens the summary of a scheduled run. Summaries embed it first, and
+// encoding/json flattens embedded fields, so its fields lead their JSON.
+// It has no methods on purpose: a String or MarshalJSON would be promoted to
+// every summary embedding it and change how it is logged and published.
+type Header struct {
+	Kind       string    `json:"kind"`
+	RunID      string    `json:"run_id"`
+	DryRun     bool      `json:"dry_run"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMs int64     `json:"duration_ms"`
+}
 
 // Publisher publishes run summaries for one function.
 type Publisher struct {

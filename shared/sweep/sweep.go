@@ -120,13 +120,6 @@ func (p *Plan) Skip(s guard.Subject, why string) {
 	p.mu.Unlock()
 }
 
-// Deletions is the number of planned deletions.
-func (p *Plan) Deletions() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.deletions)
-}
-
 // Result is what applying a plan did.
 type Result struct {
 	// Deletions lists every planned deletion with its outcome: done,
@@ -154,6 +147,36 @@ func (r Result) Count(outcomes ...string) int {
 
 // Failed returns the number of deletions that failed.
 func (r Result) Failed() int { return r.Count(string(adminclient.Failed)) }
+
+// Tally is what a run's deletions came to, as its summary counts and
+// metrics carry them.
+type Tally struct {
+	// Done were deleted by this run (never in a dry run).
+	Done int
+	// Reported were planned and not carried out: listed by a dry run, or
+	// held because the plan exceeded the cap.
+	Reported int
+	Failed   int
+}
+
+// TallyOf counts the outcomes of deletion entries. An already_done entry
+// counts as none of them.
+func TallyOf(deletions ...[]Entry) Tally {
+	var t Tally
+	for _, es := range deletions {
+		for _, e := range es {
+			switch e.Outcome {
+			case string(adminclient.Done):
+				t.Done++
+			case string(adminclient.Planned), Held:
+				t.Reported++
+			case string(adminclient.Failed):
+				t.Failed++
+			}
+		}
+	}
+	return t
+}
 
 func compareSubjects(a, b guard.Subject) int {
 	return cmp.Or(cmp.Compare(a.ProjectID, b.ProjectID), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))

@@ -15,6 +15,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/metrics"
+	"github.com/orgwarden/orgwarden/shared/summary"
 	"github.com/orgwarden/orgwarden/shared/sweep"
 )
 
@@ -70,12 +71,8 @@ func New(deps *app.Deps, cfg Config, opts ...Option) *Handler {
 
 // Summary is what one run found and did.
 type Summary struct {
-	Kind       string    `json:"kind"` // "invite_cleanup"
-	RunID      string    `json:"run_id"`
-	DryRun     bool      `json:"dry_run"`
-	StartedAt  time.Time `json:"started_at"`
-	DurationMs int64     `json:"duration_ms"`
-	MaxAge     string    `json:"max_age"`
+	summary.Header        // Kind "invite_cleanup"
+	MaxAge         string `json:"max_age"`
 	// Scanned is the number of invites listed, of any status.
 	Scanned int          `json:"scanned"`
 	Invites sweep.Result `json:"invites"`
@@ -104,24 +101,17 @@ func (h *Handler) Handle(ctx context.Context, ev sweep.ScheduleEvent) (*Summary,
 func (h *Handler) Run(ctx context.Context, dryRun bool) (*Summary, error) {
 	ctx, runID := app.StartRun(ctx)
 	start := time.Now() // wall time: the injected clock judges ages, not durations
-	sum := &Summary{Kind: "invite_cleanup", RunID: runID, DryRun: h.deps.Common.DryRun || dryRun,
-		StartedAt: h.now().UTC(), MaxAge: config.FormatDays(h.cfg.MaxAge)}
+	sum := &Summary{
+		Header: summary.Header{Kind: "invite_cleanup", RunID: runID, DryRun: h.deps.Common.DryRun || dryRun, StartedAt: h.now().UTC()},
+		MaxAge: config.FormatDays(h.cfg.MaxAge),
+	}
 	err := h.run(ctx, sum)
 	if err != nil {
 		sum.Errors = append(sum.Errors, err.Error())
 	}
 	sum.DurationMs = time.Since(start).Milliseconds()
-	for _, e := range sum.Invites.Deletions {
-		switch e.Outcome {
-		case string(adminclient.Done):
-			sum.Counts.Deleted++
-		case string(adminclient.Planned), sweep.Held:
-			sum.Counts.Reported++
-		case string(adminclient.Failed):
-			sum.Counts.Failed++
-		}
-	}
-	sum.Counts.Skipped = len(sum.Invites.Skipped)
+	t := sweep.TallyOf(sum.Invites.Deletions)
+	sum.Counts = Counts{Deleted: t.Done, Reported: t.Reported, Skipped: len(sum.Invites.Skipped), Failed: t.Failed}
 	if sum.Counts.Failed > 0 {
 		err = errors.Join(err, fmt.Errorf("%d invite deletions failed (see the summary)", sum.Counts.Failed))
 	}

@@ -75,8 +75,8 @@ func (h *Handler) Rotate(ctx context.Context, ev Event) (*RotationSummary, error
 	sum := &RotationSummary{Kind: "rotation", RunID: runID}
 	var err error
 	if h.deps.Common.DryRun {
-		sum.StepResult = StepResult{SecretARN: ev.Rotation.SecretID, Step: ev.Rotation.Step, VersionID: ev.Rotation.ClientRequestToken,
-			Outcome: OutcomeFailed, Error: ErrDryRunRotation.Error()}
+		sum.StepResult = resultOf(*ev.Rotation)
+		sum.Outcome, sum.Error = OutcomeFailed, ErrDryRunRotation.Error()
 		err = ErrDryRunRotation
 	} else {
 		sum.StepResult, err = h.rotate(ctx, ev)
@@ -104,7 +104,7 @@ func (h *Handler) rotate(ctx context.Context, ev Event) (StepResult, error) {
 	// in), so the deployment succeeds; any real rotation step refuses until
 	// an operator has stored a key.
 	if unprovisioned, err := h.unprovisioned(ctx, ev.Rotation.SecretID); err == nil && unprovisioned {
-		res := StepResult{SecretARN: ev.Rotation.SecretID, Step: ev.Rotation.Step, VersionID: ev.Rotation.ClientRequestToken}
+		res := resultOf(*ev.Rotation)
 		if ev.Rotation.Step == StepTest {
 			res.Outcome, res.Detail = OutcomeNothingToDo, "secret not provisioned yet: nothing to test"
 			h.deps.Log.InfoContext(ctx, "rotation step", "step", StepTest, "secret", ev.Rotation.SecretID, "detail", res.Detail)
@@ -115,7 +115,8 @@ func (h *Handler) rotate(ctx context.Context, ev Event) (StepResult, error) {
 	}
 	client, err := h.deps.AdminClient(ctx, false)
 	if err != nil {
-		res := StepResult{SecretARN: ev.Rotation.SecretID, Step: ev.Rotation.Step, VersionID: ev.Rotation.ClientRequestToken, Outcome: OutcomeFailed, Error: err.Error()}
+		res := resultOf(*ev.Rotation)
+		res.Outcome, res.Error = OutcomeFailed, err.Error()
 		return res, err
 	}
 	r := &Rotator{

@@ -86,13 +86,19 @@ type StepResult struct {
 
 // Step runs one rotation step.
 func (r *Rotator) Step(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) (StepResult, error) {
-	res := StepResult{SecretARN: ev.SecretID, Step: ev.Step, VersionID: ev.ClientRequestToken}
+	res := resultOf(ev)
 	err := r.step(ctx, ev, &res)
 	if err != nil {
 		err = logging.RedactError(err)
 		res.Outcome, res.Error = OutcomeFailed, err.Error()
 	}
 	return res, err
+}
+
+// resultOf is the start of every step's result: which step of which
+// secret's version it is.
+func resultOf(ev events.SecretsManagerSecretRotationEvent) StepResult {
+	return StepResult{SecretARN: ev.SecretID, Step: ev.Step, VersionID: ev.ClientRequestToken}
 }
 
 func (r *Rotator) step(ctx context.Context, ev events.SecretsManagerSecretRotationEvent, res *StepResult) error {

@@ -17,18 +17,15 @@ import (
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/metrics"
+	"github.com/orgwarden/orgwarden/shared/summary"
 	"github.com/orgwarden/orgwarden/shared/sweep"
 )
 
 // SweepSummary is what a stale-key sweep found and did.
 type SweepSummary struct {
-	Kind       string     `json:"kind"` // "stale_key_sweep"
-	RunID      string     `json:"run_id"`
-	DryRun     bool       `json:"dry_run"`
-	StartedAt  time.Time  `json:"started_at"`
-	DurationMs int64      `json:"duration_ms"`
-	Thresholds Thresholds `json:"thresholds"`
-	Scanned    Scanned    `json:"scanned"`
+	summary.Header            // Kind "stale_key_sweep"
+	Thresholds     Thresholds `json:"thresholds"`
+	Scanned        Scanned    `json:"scanned"`
 	// Keys are the stale keys, service accounts and admin keys: revoked (or
 	// planned, in a dry run), reported, or skipped, within the cap.
 	Keys sweep.Result `json:"keys"`
@@ -90,7 +87,7 @@ func (h *Handler) Sweep(ctx context.Context, dryRun bool) (*SweepSummary, error)
 	start := time.Now() // wall time: the injected clock judges ages, not durations
 	c := h.deps.Common
 	sum := &SweepSummary{
-		Kind: "stale_key_sweep", RunID: runID, DryRun: c.DryRun || dryRun, StartedAt: h.now().UTC(),
+		Header: summary.Header{Kind: "stale_key_sweep", RunID: runID, DryRun: c.DryRun || dryRun, StartedAt: h.now().UTC()},
 		Thresholds: Thresholds{
 			StaleKeyUnused: config.FormatDays(h.cfg.StaleUnused), StaleKeyNeverUsed: config.FormatDays(h.cfg.StaleNeverUsed), AdminKeyUnused: config.FormatDays(h.cfg.AdminKeyUnused),
 			RevokeAdminKeys: h.cfg.RevokeAdminKeys, DeleteStaleServiceAccounts: h.cfg.DeleteStaleServiceAccounts, MaxDeletions: c.MaxDeletions,
@@ -102,18 +99,13 @@ func (h *Handler) Sweep(ctx context.Context, dryRun bool) (*SweepSummary, error)
 	}
 	sum.DurationMs = time.Since(start).Milliseconds()
 
-	for _, e := range append(slices.Clone(sum.Keys.Deletions), sum.Retirements.Deletions...) {
-		switch e.Outcome {
-		case string(adminclient.Done):
-			sum.Counts.Revoked++
-		case string(adminclient.Planned), sweep.Held:
-			sum.Counts.Reported++
-		case string(adminclient.Failed):
-			sum.Counts.Failed++
-		}
+	t := sweep.TallyOf(sum.Keys.Deletions, sum.Retirements.Deletions)
+	sum.Counts = Counts{
+		Revoked:  t.Done,
+		Reported: t.Reported + len(sum.Keys.Reports),
+		Skipped:  len(sum.Keys.Skipped) + len(sum.Retirements.Skipped),
+		Failed:   t.Failed,
 	}
-	sum.Counts.Reported += len(sum.Keys.Reports)
-	sum.Counts.Skipped = len(sum.Keys.Skipped) + len(sum.Retirements.Skipped)
 
 	rec := h.deps.Metrics()
 	rec.Count("KeysRevoked", sum.Counts.Revoked)
@@ -139,8 +131,6 @@ func (h *Handler) sweep(ctx context.Context, sum *SweepSummary) error {
 	rules := h.deps.Common.Rules
 
 	managed, merr := h.readManagedSecrets(ctx)
-	sum.Scanned.ManagedSecrets = len(managed)
-
 	sel := &selection{cfg: h.cfg, client: client, now: now, managed: managedCredentials(managed)}
 	found, serr, fatal := sel.run(ctx)
 	sum.Scanned = Scanned{Projects: sel.projects, ProjectKeys: sel.keys, AdminKeys: sel.adminKeys, ManagedSecrets: len(managed)}
@@ -252,6 +242,11 @@ func (s *selection) stale(lastUsed, created int64, unused, neverUsed time.Durati
 	return fmt.Sprintf("never used, created %s ago (%s %s)", config.FormatDays(age), neverVar, config.FormatDays(neverUsed)), age >= neverUsed
 }
 
+// staleProjectKey judges a project key (a user's or a service account's).
+func (s *selection) staleProjectKey(k openai.ProjectAPIKey) (string, bool) {
+	return s.stale(k.LastUsedAt, k.CreatedAt, s.cfg.StaleUnused, s.cfg.StaleNeverUsed, "ORGWARDEN_STALE_KEY_UNUSED", "ORGWARDEN_STALE_KEY_NEVER_USED")
+}
+
 func (s *selection) project(ctx context.Context, p openai.Project) error {
 	keys, err := adminclient.Collect(s.client.ProjectAPIKeys(ctx, p.ID))
 	s.mu.Lock()
@@ -266,7 +261,7 @@ func (s *selection) project(ctx context.Context, p openai.Project) error {
 			byAccount[k.Owner.ServiceAccount.ID] = append(byAccount[k.Owner.ServiceAccount.ID], k)
 			continue
 		}
-		why, stale := s.stale(k.LastUsedAt, k.CreatedAt, s.cfg.StaleUnused, s.cfg.StaleNeverUsed, "ORGWARDEN_STALE_KEY_UNUSED", "ORGWARDEN_STALE_KEY_NEVER_USED")
+		why, stale := s.staleProjectKey(k)
 		if !stale {
 			continue
 		}
@@ -287,7 +282,7 @@ func (s *selection) project(ctx context.Context, p openai.Project) error {
 		oldest := ""
 		allStale := true
 		for _, k := range keys {
-			why, stale := s.stale(k.LastUsedAt, k.CreatedAt, s.cfg.StaleUnused, s.cfg.StaleNeverUsed, "ORGWARDEN_STALE_KEY_UNUSED", "ORGWARDEN_STALE_KEY_NEVER_USED")
+			why, stale := s.staleProjectKey(k)
 			if !stale {
 				allStale = false
 				break

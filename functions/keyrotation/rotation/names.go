@@ -21,13 +21,40 @@ const adminKeyBase = "orgwarden-admin"
 // touch each other's. Hashes keep names short and free of whatever
 // characters a hand-written token might hold.
 func credentialName(base, secretARN, token string) string {
-	return credentialPrefix(base, secretARN) + shortHash(token, 6)
+	return base + credentialSuffix(secretARN, token)
 }
 
-// credentialPrefix is what every credential minted for this secret starts with.
-func credentialPrefix(base, secretARN string) string {
-	return base + ".rot-" + shortHash(secretARN, 4) + "-"
+// credentialSuffix ends the name of every credential minted for this secret
+// by the rotation with this token.
+func credentialSuffix(secretARN, token string) string {
+	return ".rot-" + shortHash(secretARN, 4) + "-" + tokenHash(token)
 }
+
+// mintedBy reports whether name is that of a credential minted for this
+// secret by the rotation with this token: the only credentials a step may
+// delete as its own (see ownership in rotate.go).
+func mintedBy(name, secretARN, token string) bool {
+	base, ok := strings.CutSuffix(name, credentialSuffix(secretARN, token))
+	return ok && base != ""
+}
+
+// mintedToken returns the token hash in the name of a credential minted for
+// this secret by any rotation, and whether name is one.
+func mintedToken(name, secretARN string) (string, bool) {
+	marker := ".rot-" + shortHash(secretARN, 4) + "-"
+	i := strings.LastIndex(name, marker)
+	if i <= 0 {
+		return "", false
+	}
+	h := name[i+len(marker):]
+	if len(h) != 12 {
+		return "", false
+	}
+	return h, true
+}
+
+// tokenHash is the part of a minted credential's name that names its token.
+func tokenHash(token string) string { return shortHash(token, 6) }
 
 // baseName strips a rotation suffix for this secret from name, so a
 // service account's original name survives any number of rotations even

@@ -23,35 +23,65 @@ import (
 type managedSecret struct {
 	ARN, Name string
 	Doc       secretdoc.Doc // the AWSCURRENT value
+	// Values are the AWSCURRENT and AWSPENDING values.
+	Values []secretdoc.Doc
 	// Live are the ids in the AWSCURRENT and AWSPENDING values: credentials
 	// and keys that consumers use or are about to use.
 	Live        map[string]bool
 	Retirements []secretdoc.Retirement
 }
 
-// readManagedSecrets reads every ORGWARDEN_MANAGED_SECRET_ARNS secret. A
-// secret that cannot be read fully is left out (its retirements wait for a
-// run that can read it) and reported.
-func (h *Handler) readManagedSecrets(ctx context.Context) ([]managedSecret, error) {
-	var (
-		out  []managedSecret
-		errs []error
-	)
+// readManagedSecrets reads every ORGWARDEN_MANAGED_SECRET_ARNS secret and
+// proves each value's key_id belongs to its api_key (proveManaged). A
+// secret that cannot be read, parsed or proven is returned in unreadable
+// (an error naming it): its credentials cannot be told from anyone else's,
+// so the sweep fails closed. Malformed retirement tags are reported in
+// tagErrs; the secret's other retirements proceed.
+func (h *Handler) readManagedSecrets(ctx context.Context, client *adminclient.Client) (managed []managedSecret, unreadable, tagErrs error) {
+	var bad, tags []error
 	for _, id := range h.cfg.ManagedSecrets {
 		ms, err := readManaged(ctx, h.deps.AWS.SecretsManager, id)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("managed secret %s: %w", id, err))
-			if ms == nil {
-				continue
-			}
+		if ms == nil {
+			bad = append(bad, fmt.Errorf("managed secret %s cannot be read: %w", id, err))
+			continue
 		}
-		out = append(out, *ms)
+		if err != nil {
+			tags = append(tags, fmt.Errorf("managed secret %s: %w", id, err))
+		}
+		if perr := proveManaged(ctx, client, ms); perr != nil {
+			bad = append(bad, fmt.Errorf("managed secret %s cannot be trusted: %w", id, perr))
+			continue
+		}
+		managed = append(managed, *ms)
 	}
-	return out, errors.Join(errs...)
+	return managed, errors.Join(bad...), errors.Join(tags...)
+}
+
+// proveManaged checks that every live value of ms names the key its
+// api_key holds, and adds the key found by its redaction to ms.Live, so a
+// value without key_id still protects its key.
+func proveManaged(ctx context.Context, client *adminclient.Client, ms *managedSecret) error {
+	for _, d := range ms.Values {
+		if d.Type == secretdoc.TypeAdminKey {
+			k, found, err := adminKeyOf(ctx, client, ms.ARN, d)
+			if err != nil {
+				return err
+			}
+			if found {
+				ms.Live[k.ID] = true
+			}
+			continue
+		}
+		if _, _, err := serviceAccountOf(ctx, client, ms.ARN, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readManaged returns the secret, and an error for malformed retirement
-// tags, which are reported and skipped while the others proceed.
+// tags, which are reported and skipped while the others proceed. A nil
+// secret means it could not be read.
 func readManaged(ctx context.Context, sm *secretsmanager.Client, id string) (*managedSecret, error) {
 	desc, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
 	if err != nil {
@@ -81,6 +111,7 @@ func readManaged(ctx context.Context, sm *secretsmanager.Client, id string) (*ma
 		if current {
 			ms.Doc = d
 		}
+		ms.Values = append(ms.Values, d)
 		for _, live := range []string{d.CredentialID(), d.KeyID} {
 			if live != "" {
 				ms.Live[live] = true
@@ -117,7 +148,8 @@ func managedCredentials(managed []managedSecret) map[string]string {
 // planRetirements adds every due retirement to plan and returns those still
 // in their grace period. A retirement naming a credential the secret still
 // uses (a rotation that recorded it and never promoted) is skipped.
-func planRetirements(clients *awsconfig.Clients, client *adminclient.Client, managed []managedSecret, now time.Time, plan *sweep.Plan, log *slog.Logger) []PendingRetirement {
+// held, when not "", is why no retirement may run this run (fail closed).
+func planRetirements(clients *awsconfig.Clients, client *adminclient.Client, managed []managedSecret, now time.Time, held string, plan *sweep.Plan, log *slog.Logger) []PendingRetirement {
 	var pending []PendingRetirement
 	for _, ms := range managed {
 		for _, r := range ms.Retirements {
@@ -132,6 +164,9 @@ func planRetirements(clients *awsconfig.Clients, client *adminclient.Client, man
 				continue
 			case r.Due.After(now):
 				pending = append(pending, PendingRetirement{Secret: ms.Name, CredentialID: id, Due: r.Due})
+				continue
+			case held != "":
+				plan.Skip(subject, held)
 				continue
 			}
 			arn, secretType, projectID := ms.ARN, ms.Doc.Type, ms.Doc.ProjectID

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -150,17 +149,24 @@ func (r *Rotator) step(ctx context.Context, ev events.SecretsManagerSecretRotati
 
 // doc reads and parses a version by id and/or stage.
 func (r *Rotator) doc(ctx context.Context, arn, versionID, stage string) (secretdoc.Doc, error) {
-	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionStage: aws.String(stage)}
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)}
+	if stage != "" {
+		in.VersionStage = aws.String(stage)
+	}
 	if versionID != "" {
 		in.VersionId = aws.String(versionID)
 	}
+	what := stage
+	if what == "" {
+		what = "version " + versionID
+	}
 	out, err := r.SM.GetSecretValue(ctx, in)
 	if err != nil {
-		return secretdoc.Doc{}, fmt.Errorf("read %s version of %s: %w", stage, arn, err)
+		return secretdoc.Doc{}, fmt.Errorf("read %s of %s: %w", what, arn, err)
 	}
 	d, err := secretdoc.Parse(aws.ToString(out.SecretString))
 	if err != nil {
-		return secretdoc.Doc{}, fmt.Errorf("%s version of %s: %w", stage, arn, err)
+		return secretdoc.Doc{}, fmt.Errorf("%s of %s: %w", what, arn, err)
 	}
 	return d, nil
 }
@@ -245,13 +251,14 @@ func (r *Rotator) mintAdminKey(ctx context.Context, arn, secretName, token strin
 	if err != nil {
 		return secretdoc.Doc{}, nil, err
 	}
-	prefix := credentialPrefix(adminKeyBase, arn)
+	// Only this token's orphans: a key minted under another token may be
+	// another rotation's pending key, which that rotation may still promote.
 	var orphans []string
 	for k, err := range r.Admin.AdminAPIKeys(ctx) {
 		if err != nil {
 			return secretdoc.Doc{}, nil, fmt.Errorf("look for orphan admin keys: %w", err)
 		}
-		if strings.HasPrefix(k.Name, prefix) && k.ID != cur.KeyID && !retiring[k.ID] && !current.IsSelf(k) && !r.Admin.IsSelf(k) {
+		if mintedBy(k.Name, arn, token) && k.ID != cur.KeyID && !retiring[k.ID] && !current.IsSelf(k) && !r.Admin.IsSelf(k) {
 			orphans = append(orphans, k.ID)
 		}
 	}
@@ -298,9 +305,8 @@ func (r *Rotator) mintServiceAccount(ctx context.Context, arn, secretName, token
 		return secretdoc.Doc{}, nil, errors.New("secret has no service_account_name and its service account is gone; add the name to the secret")
 	}
 
-	prefix := credentialPrefix(base, arn)
 	for _, sa := range accounts {
-		if !strings.HasPrefix(sa.Name, prefix) || sa.ID == cur.ServiceAccountID || retiring[sa.ID] {
+		if !mintedBy(sa.Name, arn, token) || sa.ID == cur.ServiceAccountID || retiring[sa.ID] {
 			continue
 		}
 		if _, err := r.Admin.DeleteServiceAccount(ctx, cur.ProjectID, sa.ID, sa.Name,
@@ -345,7 +351,7 @@ func (r *Rotator) testSecret(ctx context.Context, arn, token string, res *StepRe
 		return err
 	}
 	res.Type = pending.Type
-	detail, err := r.try(ctx, pending)
+	detail, err := r.try(ctx, arn, pending)
 	if err == nil {
 		res.Outcome, res.Detail = OutcomeDone, detail
 		r.Log.InfoContext(ctx, "rotation step", "step", StepTest, "secret", arn, "version_id", token, "detail", detail)
@@ -363,19 +369,23 @@ func (r *Rotator) testSecret(ctx context.Context, arn, token string, res *StepRe
 }
 
 // try uses the credential on a read-only endpoint, returning what it saw.
-func (r *Rotator) try(ctx context.Context, d secretdoc.Doc) (string, error) {
+func (r *Rotator) try(ctx context.Context, arn string, d secretdoc.Doc) (string, error) {
 	if d.Type == secretdoc.TypeAdminKey {
+		// Listing with the pending key proves it authenticates; finding its
+		// key_id listed with its redaction proves the pairing finishSecret
+		// and the sweep rely on.
 		c, err := r.Admin.WithAdminKey(d.APIKey, d.KeyID)
 		if err != nil {
 			return "", err
 		}
-		for _, err := range c.AdminAPIKeys(ctx) {
-			if err != nil {
-				return "", fmt.Errorf("list admin keys with the pending key: %w", err)
-			}
-			break
+		_, found, err := adminKeyOf(ctx, c, arn, d)
+		switch {
+		case err != nil:
+			return "", err
+		case !found:
+			return "", fmt.Errorf("secret %s: the pending key_id %s names no listed admin key: %w", arn, d.KeyID, ErrNotPaired)
 		}
-		return "the pending admin key lists admin keys", nil
+		return "the pending admin key lists admin keys, its own among them", nil
 	}
 
 	// The admin API must list the new key, owned by the new service
@@ -388,6 +398,8 @@ func (r *Rotator) try(ctx context.Context, d secretdoc.Doc) (string, error) {
 	switch {
 	case i < 0:
 		return "", fmt.Errorf("key %s is not among the keys of service account %s in project %s", d.KeyID, d.ServiceAccountID, d.ProjectID)
+	case !adminclient.RedactedMatches(keys[i].RedactedValue, d.APIKey):
+		return "", fmt.Errorf("secret %s: key %s of service account %s is listed as %q, which the pending api_key is not: %w", arn, d.KeyID, d.ServiceAccountID, keys[i].RedactedValue, ErrNotPaired)
 	case keys[i].OwnerProjectAccess != "active":
 		return "", fmt.Errorf("key %s has owner_project_access %q, not active", d.KeyID, keys[i].OwnerProjectAccess)
 	}
@@ -430,13 +442,16 @@ func (r *Rotator) timeout() time.Duration {
 }
 
 // abandon deletes a pending credential that failed its test and takes
-// AWSPENDING off its version.
+// AWSPENDING off its version, when the credential is provably this
+// rotation's (pendingCredential); otherwise it touches nothing and says why.
 func (r *Rotator) abandon(ctx context.Context, arn, token string, cur, pending secretdoc.Doc, res *StepResult) error {
-	id := pending.CredentialID()
-	var err error
+	id, err := r.pendingCredential(ctx, arn, token, cur, pending)
+	if err != nil {
+		return err
+	}
 	switch {
-	case id == "" || id == cur.CredentialID():
-		// Never the current credential, whatever the pending version says.
+	case id == "":
+		// Already gone: nothing to delete.
 	case pending.Type == secretdoc.TypeAdminKey:
 		_, err = r.Admin.DeleteAdminAPIKey(ctx, id, "it failed testSecret in the rotation of "+arn)
 	default:
@@ -445,7 +460,7 @@ func (r *Rotator) abandon(ctx context.Context, arn, token string, cur, pending s
 	if err != nil {
 		return fmt.Errorf("delete the pending credential %s (delete it by hand): %w", id, err)
 	}
-	if id != "" && id != cur.CredentialID() {
+	if id != "" {
 		res.Removed = append(res.Removed, id)
 	}
 	if _, err := r.SM.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
@@ -461,7 +476,11 @@ func (r *Rotator) abandon(ctx context.Context, arn, token string, cur, pending s
 // secret's tags, then moves AWSCURRENT to the new version. Recording first
 // means no promoted rotation can forget its old credential; a record whose
 // promotion never happens names the still-current credential, which the
-// sweep refuses to delete.
+// sweep refuses to delete. The previous credential is recorded only once
+// proven to be the one the current value holds (previousCredential): a
+// wrong key_id must not send someone else's key to the sweep. Credentials of
+// rotations this one superseded are removed before the promotion, so a
+// failure is retried with the step.
 func (r *Rotator) finishSecret(ctx context.Context, desc *secretsmanager.DescribeSecretOutput, token string, res *StepResult) error {
 	arn := aws.ToString(desc.ARN)
 	currentVersion := ""
@@ -475,18 +494,18 @@ func (r *Rotator) finishSecret(ctx context.Context, desc *secretsmanager.Describ
 		return err
 	}
 	res.Type = pending.Type
+	cur := pending
 	if currentVersion != "" {
-		cur, err := r.doc(ctx, arn, currentVersion, stageCurrent)
-		if err != nil {
+		if cur, err = r.doc(ctx, arn, currentVersion, stageCurrent); err != nil {
 			return err
 		}
-		old := cur.CredentialID()
-		if old == "" && cur.Type == secretdoc.TypeAdminKey {
-			old = r.identifyAdminKey(ctx, cur)
+		old, err := r.previousCredential(ctx, arn, cur)
+		if err != nil {
+			return fmt.Errorf("refusing to finish the rotation: %w", err)
 		}
 		switch {
 		case old == "":
-			res.Detail = "the previous key could not be identified; delete it by hand once consumers have moved on"
+			res.Detail = "the previous credential no longer exists or could not be identified; if it lives on, delete it by hand once consumers have moved on"
 			r.Log.WarnContext(ctx, "previous credential not identified", "secret", arn)
 		case old == pending.CredentialID():
 		case !secretdoc.ValidCredentialID(old):
@@ -498,7 +517,11 @@ func (r *Rotator) finishSecret(ctx context.Context, desc *secretsmanager.Describ
 				return fmt.Errorf("record retirement of %s on %s: %w", old, arn, err)
 			}
 			res.Retirement = &ret
+			desc.Tags = append(desc.Tags, ret.Tag())
 		}
+	}
+	if err := r.removeSuperseded(ctx, desc, cur, res); err != nil {
+		return err
 	}
 	in := &secretsmanager.UpdateSecretVersionStageInput{
 		SecretId: aws.String(arn), VersionStage: aws.String(stageCurrent), MoveToVersionId: aws.String(token),
@@ -510,7 +533,7 @@ func (r *Rotator) finishSecret(ctx context.Context, desc *secretsmanager.Describ
 		return fmt.Errorf("promote version %s of %s: %w", token, arn, err)
 	}
 	res.Outcome = OutcomeDone
-	attrs := []any{"step", StepFinish, "secret", arn, "version_id", token, "previous_version_id", currentVersion}
+	attrs := []any{"step", StepFinish, "secret", arn, "version_id", token, "previous_version_id", currentVersion, "superseded_removed", res.Removed}
 	if res.Retirement != nil {
 		attrs = append(attrs, "retire", res.Retirement.CredentialID, "retire_after", res.Retirement.Due)
 	}
@@ -518,25 +541,19 @@ func (r *Rotator) finishSecret(ctx context.Context, desc *secretsmanager.Describ
 	return nil
 }
 
-// identifyAdminKey finds the id of an admin key known only by its value, by
-// the redacted value the API lists. It returns "" unless exactly one key
-// matches.
-func (r *Rotator) identifyAdminKey(ctx context.Context, d secretdoc.Doc) string {
-	c, err := r.Admin.WithAdminKey(d.APIKey, "")
-	if err != nil {
-		return ""
-	}
-	var ids []string
-	for k, err := range r.Admin.AdminAPIKeys(ctx) {
-		if err != nil {
-			return ""
+// previousCredential is the credential the current value holds, proven
+// (adminKeyOf, serviceAccountOf), or "" when it no longer exists.
+func (r *Rotator) previousCredential(ctx context.Context, arn string, cur secretdoc.Doc) (string, error) {
+	if cur.Type == secretdoc.TypeAdminKey {
+		k, found, err := adminKeyOf(ctx, r.Admin, arn, cur)
+		if err != nil || !found {
+			return "", err
 		}
-		if c.IsSelf(k) {
-			ids = append(ids, k.ID)
-		}
+		return k.ID, nil
 	}
-	if len(ids) != 1 {
-		return ""
+	sa, found, err := serviceAccountOf(ctx, r.Admin, arn, cur)
+	if err != nil || !found {
+		return "", err
 	}
-	return ids[0]
+	return sa.ID, nil
 }

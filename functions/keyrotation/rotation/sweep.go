@@ -130,7 +130,18 @@ func (h *Handler) sweep(ctx context.Context, sum *SweepSummary) error {
 	now := h.now()
 	rules := h.deps.Common.Rules
 
-	managed, merr := h.readManagedSecrets(ctx)
+	managed, unreadable, merr := h.readManagedSecrets(ctx, client)
+	// A managed secret that cannot be read fails the sweep closed: its
+	// credentials are missing from the protected set and cannot be told
+	// from anyone else's, so no admin key and no service account (the two
+	// kinds a managed secret holds) is revoked in this run, retirements
+	// included. The run returns the error (Lambda Errors alarm).
+	held := ""
+	if unreadable != nil {
+		held = "a managed secret could not be read (see errors): no admin key or service account is revoked in this run"
+		h.deps.Log.ErrorContext(ctx, "managed secret unreadable: sweep fails closed for admin keys and service accounts", "error", unreadable)
+	}
+	merr = errors.Join(unreadable, merr)
 	sel := &selection{cfg: h.cfg, client: client, now: now, managed: managedCredentials(managed)}
 	found, serr, fatal := sel.run(ctx)
 	sum.Scanned = Scanned{Projects: sel.projects, ProjectKeys: sel.keys, AdminKeys: sel.adminKeys, ManagedSecrets: len(managed)}
@@ -144,12 +155,16 @@ func (h *Handler) sweep(ctx context.Context, sum *SweepSummary) error {
 			plan.Skip(f.Subject, why)
 			continue
 		}
+		if held != "" && (f.Subject.Kind == "admin_api_key" || f.Subject.Kind == "service_account") {
+			plan.Skip(f.Subject, held)
+			continue
+		}
 		plan.Add(f)
 	}
 	sum.Keys = plan.Apply(ctx, h.deps.Common.MaxDeletions, client.Concurrency())
 
 	retPlan := sweep.NewPlan(rules)
-	sum.Retirements.Pending = planRetirements(h.deps.AWS, client, managed, now, retPlan, h.deps.Log)
+	sum.Retirements.Pending = planRetirements(h.deps.AWS, client, managed, now, held, retPlan, h.deps.Log)
 	// Retirements do not count against the cap: each was decided by a
 	// rotation, they are bounded by the managed secrets, and each is
 	// checked against the secret's live versions. Holding them back would

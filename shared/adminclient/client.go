@@ -14,6 +14,7 @@
 package adminclient
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,12 @@ type Options struct {
 
 	// HTTPClient overrides the transport, e.g. for tests.
 	HTTPClient *http.Client
+
+	// Refresh, when set, is asked for the current admin key when the API
+	// answers 401 (e.g. re-reading it from Secrets Manager after a
+	// rotation); if it differs, the request is retried once with it and the
+	// client keeps it (see reauthenticate).
+	Refresh func(ctx context.Context) (key logging.Secret, keyID string, err error)
 }
 
 // Client talks to the Admin API. It is safe for concurrent use.
@@ -65,6 +72,9 @@ type Client struct {
 
 	mu      sync.Mutex
 	changes []Change
+
+	auth      atomic.Pointer[credential]
+	refreshMu sync.Mutex
 }
 
 // New builds a client.
@@ -105,6 +115,7 @@ func New(opts Options) (*Client, error) {
 	}
 
 	c := &Client{opts: opts, log: opts.Logger}
+	c.auth.Store(&credential{key: opts.AdminKey, id: opts.SelfKeyID})
 	var limiter *rate.Limiter
 	if opts.RateLimit > 0 {
 		burst := opts.Burst
@@ -123,7 +134,7 @@ func New(opts Options) (*Client, error) {
 		option.WithMaxRetries(opts.MaxRetries),
 		option.WithMaxRetryDelay(opts.MaxRetryDelay),
 		option.WithRequestTimeout(opts.Timeout),
-		option.WithMiddleware(c.countAttempts, c.refuseMutationsInDryRun, limitRate(limiter)),
+		option.WithMiddleware(c.countAttempts, c.refuseMutationsInDryRun, limitRate(limiter), c.reauthenticate),
 	)
 	c.org = &c.sdk.Admin.Organization
 	return c, nil
@@ -134,6 +145,9 @@ func New(opts Options) (*Client, error) {
 func (c *Client) WithAdminKey(key logging.Secret, keyID string) (*Client, error) {
 	opts := c.opts
 	opts.AdminKey, opts.SelfKeyID = key, keyID
+	// A 401 for this key is an answer about this key, never a reason to
+	// switch to another.
+	opts.Refresh = nil
 	return New(opts)
 }
 

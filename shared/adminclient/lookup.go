@@ -133,10 +133,11 @@ func KeyOwnerID(k openai.ProjectAPIKey) string {
 // when known, else by its redacted value ("sk-admin...xyz" keeps the key's
 // first and last characters). A false positive only protects a key.
 func (c *Client) IsSelf(k openai.AdminAPIKey) bool {
-	if c.opts.SelfKeyID != "" {
-		return k.ID == c.opts.SelfKeyID
+	self := c.self()
+	if self.id != "" {
+		return k.ID == self.id
 	}
-	return redactedMatches(k.RedactedValue, c.opts.AdminKey.Reveal())
+	return redactedMatches(k.RedactedValue, self.key.Reveal())
 }
 
 func redactedMatches(redacted, key string) bool {

@@ -161,7 +161,7 @@ func (c *Client) UpdateServiceAccountRole(ctx context.Context, projectID, servic
 // itself using (by id, or by its redacted value when the id is unknown):
 // deleting it would lock the deployment out.
 func (c *Client) DeleteAdminAPIKey(ctx context.Context, keyID, reason string) (Outcome, error) {
-	if c.opts.SelfKeyID != "" && keyID == c.opts.SelfKeyID {
+	if self := c.self(); self.id != "" && keyID == self.id {
 		return Failed, ErrSelfKey
 	}
 	return c.change(ctx, Change{Op: "delete_admin_api_key", ID: keyID, Reason: reason}, true,

@@ -81,7 +81,23 @@ func (d *Deps) AdminClient(ctx context.Context, dryRun bool) (*adminclient.Clien
 		Concurrency:   d.Common.MaxConcurrency,
 		DryRun:        d.Common.DryRun || dryRun,
 		Logger:        d.Log,
+		Refresh:       d.refreshKey(),
 	})
+}
+
+// refreshKey re-reads the admin key after the API rejected it, when the
+// source caches it (secrets.Cached): a warm container recovers at once
+// after a rotation. nil for a key given directly, which cannot change.
+func (d *Deps) refreshKey() func(context.Context) (logging.Secret, string, error) {
+	inv, ok := d.Keys.(interface{ Invalidate() })
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context) (logging.Secret, string, error) {
+		inv.Invalidate()
+		key, err := d.Keys.AdminKey(ctx)
+		return key.Value, key.KeyID, err
+	}
 }
 
 // retries maps the configured retry count to the client's option, where 0

@@ -43,8 +43,8 @@ func reportKey(prefix, function, runID string, at time.Time, full []byte) string
 }
 
 // writeReport stores the full summary as JSON and its lists as CSV.
-func (p *Publisher) writeReport(ctx context.Context, key string, full []byte, tree any) (Report, error) {
-	table, err := CSV(tree)
+func (p *Publisher) writeReport(ctx context.Context, key string, full []byte, tree *object) (Report, error) {
+	table, err := csvOf(ownFields(tree))
 	if err != nil {
 		return Report{}, err
 	}
@@ -68,13 +68,23 @@ func (p *Publisher) writeReport(ctx context.Context, key string, full []byte, tr
 	return Report{JSON: "s3://" + p.ReportBucket + "/" + key + ".json", CSV: "s3://" + p.ReportBucket + "/" + key + ".csv"}, nil
 }
 
-// CSV flattens the lists of a summary (any JSON document) into one table:
+// CSV flattens the lists of a summary, given as JSON, into one table, as
+// the full report's CSV does (see csvOf).
+func CSV(summaryJSON []byte) ([]byte, error) {
+	tree, err := parse(summaryJSON)
+	if err != nil {
+		return nil, fmt.Errorf("summary CSV: %w", err)
+	}
+	return csvOf(tree)
+}
+
+// csvOf flattens the lists of a summary (any JSON document) into one table:
 // one row per item, the first column naming the list it came from
 // ("keys.deletions"), then the union of the items' fields in the order they
 // first appear. Lists of plain values (errors) fill a "value" column. A
 // field that is itself an object or a list is written as JSON in its cell.
 // Scalars outside lists (counts, thresholds) are in the JSON report.
-func CSV(tree any) ([]byte, error) {
+func csvOf(tree any) ([]byte, error) {
 	var f flattener
 	f.walk(tree, "")
 	if f.scalars {

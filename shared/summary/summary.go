@@ -189,6 +189,20 @@ func (p *Publisher) document(s any, st Status) ([]byte, *object, error) {
 	return full, doc, err
 }
 
+// statusFields lead every document, in this order.
+var statusFields = []string{FieldFunction, FieldChanged, FieldFailed, FieldCapExceeded, FieldAlerts}
+
+// ownFields returns the summary's own fields of a document.
+func ownFields(doc *object) *object {
+	own := newObject()
+	for _, k := range doc.keys {
+		if !slices.Contains(statusFields, k) {
+			own.set(k, doc.vals[k])
+		}
+	}
+	return own
+}
+
 func toAny(ss []string) []any {
 	out := make([]any, len(ss))
 	for i, s := range ss {
@@ -211,16 +225,10 @@ func (p *Publisher) bound(doc *object, report Report, rerr error) ([]byte, error
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxDetailBytes
 	}
-	meta := []string{FieldFunction, FieldChanged, FieldFailed, FieldCapExceeded, FieldAlerts}
-	src := newObject() // the summary's own fields, which are cut
-	for _, k := range doc.keys {
-		if !slices.Contains(meta, k) {
-			src.set(k, doc.vals[k])
-		}
-	}
+	src := ownFields(doc) // what is cut
 	withMeta := func(body *object, c *cutter) *object {
 		out := newObject()
-		for _, k := range meta {
+		for _, k := range statusFields {
 			v, _ := doc.get(k)
 			out.set(k, v)
 		}

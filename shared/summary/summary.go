@@ -139,7 +139,10 @@ func (p *Publisher) Publish(ctx context.Context, s any, st Status) error {
 		report Report
 		rerr   error
 	)
-	if p.ReportBucket != "" {
+	switch {
+	case p.ReportBucket != "" && p.Reports == nil:
+		rerr = fmt.Errorf("report bucket %s: no S3 client", p.ReportBucket)
+	case p.ReportBucket != "":
 		at := time.Now()
 		if p.Now != nil {
 			at = p.Now()
@@ -152,8 +155,11 @@ func (p *Publisher) Publish(ctx context.Context, s any, st Status) error {
 		return errors.Join(rerr, fmt.Errorf("encode summary: %w", err))
 	}
 	p.Log.InfoContext(ctx, "summary", slog.Any("summary", json.RawMessage(detail)))
-	if p.Bus == "" {
+	switch {
+	case p.Bus == "":
 		return rerr
+	case p.Events == nil:
+		return errors.Join(rerr, fmt.Errorf("publish summary to %s: no EventBridge client", p.Bus))
 	}
 	return errors.Join(rerr, p.send(ctx, detail))
 }

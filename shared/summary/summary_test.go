@@ -297,6 +297,14 @@ func TestPublishFailures(t *testing.T) {
 			t.Errorf("error %v", err)
 		}
 	})
+	t.Run("bucket and bus without clients: an error, not a panic", func(t *testing.T) {
+		out := &logtest.Buffer{}
+		p := &summary.Publisher{Function: "f", Bus: "b", ReportBucket: "state", Log: logging.New(out, slog.LevelInfo)}
+		err := p.Publish(t.Context(), testSummary{Kind: "k"}, summary.Status{})
+		if err == nil || !strings.Contains(err.Error(), "no S3 client") || !strings.Contains(err.Error(), "no EventBridge client") || !strings.Contains(out.String(), `"report_error"`) {
+			t.Errorf("error %v, log %s", err, out.String())
+		}
+	})
 	t.Run("no bus, no bucket: logged only", func(t *testing.T) {
 		out := &logtest.Buffer{}
 		p := &summary.Publisher{Function: "f", Log: logging.New(out, slog.LevelInfo)}

@@ -52,6 +52,9 @@ const (
 	FieldTruncated   = "truncated"
 	FieldLeftOut     = "left_out"
 	FieldLeftOutBy   = "left_out_by_list"
+	// FieldFieldsLeftOut names the top-level objects and lists left out
+	// when even empty lists did not fit (see Publisher.bound).
+	FieldFieldsLeftOut = "fields_left_out"
 )
 
 // Header opens the summary of a scheduled run. Summaries embed it first, and
@@ -249,8 +252,11 @@ func (p *Publisher) bound(doc *object, report Report, rerr error) ([]byte, error
 				out.set(k, body.vals[k])
 			}
 		}
-		out.set(FieldTruncated, c.total > 0 || c.cutStrings)
+		out.set(FieldTruncated, c.total > 0 || c.cutStrings || len(c.dropped) > 0)
 		out.set(FieldLeftOut, c.total)
+		if len(c.dropped) > 0 {
+			out.set(FieldFieldsLeftOut, toAny(c.dropped))
+		}
 		if c.total > 0 {
 			by := newObject()
 			for _, k := range sortedKeys(c.leftOut) {
@@ -283,8 +289,7 @@ func (p *Publisher) bound(doc *object, report Report, rerr error) ([]byte, error
 	for _, k := range cut.keys {
 		switch cut.vals[k].(type) {
 		case *object, []any:
-			c.total++ // counted as one item left out: see the report
-			c.leftOut[k]++
+			c.dropped = append(c.dropped, k)
 		default:
 			body.set(k, cut.vals[k])
 		}

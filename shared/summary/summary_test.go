@@ -205,7 +205,8 @@ func TestPublishWithoutLists(t *testing.T) {
 	if err := json.Unmarshal(detail, &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(detail) > summary.DefaultMaxDetailBytes || got["run_id"] != "run-1" || got["huge"] != nil || got["truncated"] != true || got["failed"] != true {
+	if len(detail) > summary.DefaultMaxDetailBytes || got["run_id"] != "run-1" || got["huge"] != nil || got["truncated"] != true || got["failed"] != true ||
+		fmt.Sprint(got["fields_left_out"]) != "[huge]" {
 		t.Errorf("published %.300s", detail)
 	}
 }

@@ -112,6 +112,7 @@ type cutter struct {
 	leftOut             map[string]int
 	total               int
 	cutStrings          bool
+	dropped             []string // top-level fields left out whole
 }
 
 func join(path, key string) string {

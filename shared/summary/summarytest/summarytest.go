@@ -30,6 +30,7 @@ type Meta struct {
 	Truncated     bool            `json:"truncated"`
 	LeftOut       int             `json:"left_out"`
 	LeftOutByList map[string]int  `json:"left_out_by_list"`
+	FieldsLeftOut []string        `json:"fields_left_out"`
 }
 
 // ParseMeta reads the orgwarden fields of a published summary.

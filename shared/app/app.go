@@ -112,10 +112,20 @@ func retries(configured int) int {
 // Metrics returns a recorder for one run; Flush it when the run ends.
 func (d *Deps) Metrics() *metrics.Recorder { return metrics.New(d.Out, d.Function) }
 
-// Summary returns the publisher of run summaries (log line, and an
-// EventBridge event when ORGWARDEN_SUMMARY_BUS is set).
+// Summary returns the publisher of run summaries (log line, an EventBridge
+// event when ORGWARDEN_SUMMARY_BUS is set, and the full report in
+// ORGWARDEN_REPORT_BUCKET when it is set).
 func (d *Deps) Summary() *summary.Publisher {
-	return &summary.Publisher{Function: d.Function, Bus: d.Common.SummaryBus, Events: d.AWS.EventBridge, Log: d.Log}
+	p := &summary.Publisher{Function: d.Function, Bus: d.Common.SummaryBus, Log: d.Log,
+		ReportBucket: d.Common.ReportBucket, ReportPrefix: d.Common.ReportPrefix}
+	// Typed nil clients must not become non-nil interfaces.
+	if d.AWS != nil && d.AWS.EventBridge != nil {
+		p.Events = d.AWS.EventBridge
+	}
+	if d.AWS != nil && d.AWS.S3 != nil {
+		p.Reports = d.AWS.S3
+	}
+	return p
 }
 
 // StartRun returns a context carrying a fresh run id, and the id.

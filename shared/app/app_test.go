@@ -98,3 +98,17 @@ func TestMetricsAndLogsGoToOut(t *testing.T) {
 		t.Errorf("out = %s", s)
 	}
 }
+
+func TestSummaryPublisherGetsTheReportBucket(t *testing.T) {
+	d, _ := load(t, map[string]string{"OPENAI_ADMIN_KEY": "k", "ORGWARDEN_REPORT_BUCKET": "state", "ORGWARDEN_REPORT_PREFIX": "runs/", "ORGWARDEN_SUMMARY_BUS": "bus"})
+	p := d.Summary()
+	if p.ReportBucket != "state" || p.ReportPrefix != "runs/" || p.Reports == nil || p.Bus != "bus" || p.Events == nil || p.Function != "test" {
+		t.Errorf("publisher %+v", p)
+	}
+	// Without AWS clients (a local preview), the publisher holds no typed
+	// nil client that would look configured.
+	bare := (&Deps{Function: "f", Log: d.Log}).Summary()
+	if bare.Events != nil || bare.Reports != nil {
+		t.Errorf("publisher without clients %+v", bare)
+	}
+}

@@ -25,8 +25,12 @@ type Common struct {
 	MaxRetryDelay     time.Duration
 	LogLevel          slog.Level
 	SummaryBus        string
-	Rules             guard.Rules
-	MaxDeletions      int
+	// ReportBucket receives every run's full report (JSON and CSV) under
+	// ReportPrefix; empty: the bounded summary only.
+	ReportBucket string
+	ReportPrefix string
+	Rules        guard.Rules
+	MaxDeletions int
 }
 
 // ReadCommon reads the shared variables; check r.Err() afterwards.
@@ -42,6 +46,8 @@ func ReadCommon(r *Reader) Common {
 		MaxRetries:        r.Int("ORGWARDEN_MAX_RETRIES", 6, 0, 50),
 		MaxRetryDelay:     r.Duration("ORGWARDEN_MAX_RETRY_DELAY", 60*time.Second, 0, 15*time.Minute),
 		SummaryBus:        r.String("ORGWARDEN_SUMMARY_BUS", ""),
+		ReportBucket:      r.String("ORGWARDEN_REPORT_BUCKET", ""),
+		ReportPrefix:      r.String("ORGWARDEN_REPORT_PREFIX", "orgwarden-reports/"),
 		MaxDeletions:      r.Int("ORGWARDEN_MAX_DELETIONS", 25, 0, 1_000_000),
 		Rules: guard.Rules{
 			Protection: guard.Protection{

@@ -35,7 +35,7 @@ func TestReadCommonDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.BaseURL != DefaultBaseURL || c.MaxConcurrency != 8 || c.RateLimit != 20 ||
-		c.MaxRetries != 6 || c.MaxDeletions != 25 || c.DryRun || c.Rules.AllowOwners {
+		c.MaxRetries != 6 || c.MaxDeletions != 25 || c.DryRun || c.Rules.AllowOwners || c.ReportBucket != "" || c.ReportPrefix != "orgwarden-reports/" {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 }
@@ -50,12 +50,14 @@ func TestReadCommonValues(t *testing.T) {
 		"ORGWARDEN_ALLOW_OWNERS":      "true",
 		"ORGWARDEN_MAX_DELETIONS":     "0",
 		"ORGWARDEN_HTTP_TIMEOUT":      "1m",
+		"ORGWARDEN_REPORT_BUCKET":     "state",
+		"ORGWARDEN_REPORT_PREFIX":     "runs/",
 	}))
 	c := ReadCommon(r)
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if !c.DryRun || !c.Rules.AllowOwners || c.MaxDeletions != 0 || c.HTTPTimeout != time.Minute {
+	if !c.DryRun || !c.Rules.AllowOwners || c.MaxDeletions != 0 || c.HTTPTimeout != time.Minute || c.ReportBucket != "state" || c.ReportPrefix != "runs/" {
 		t.Errorf("values not read: %+v", c)
 	}
 	if got := strings.Join(c.Rules.Emails, "|"); got != "a@x.com|b@x.com" {

@@ -8,8 +8,10 @@ package metrics
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -88,7 +90,20 @@ func (r *Recorder) update(name string, unit Unit, dims []Dim, f func(float64) fl
 	s.units[name] = unit
 }
 
-// Flush writes one EMF line per dimension set and forgets what it wrote.
+// Limits of the EMF specification. A document beyond them is dropped by
+// CloudWatch without an error anywhere, so the alarms would go blind:
+// Flush splits a dimension set's metrics over several lines, and refuses
+// (with an error, writing the rest) a series it cannot make valid.
+const (
+	maxMetricsPerDirective = 100
+	maxDimensions          = 30
+	maxNameBytes           = 255 // metric and dimension names
+	maxDimValueBytes       = 1024
+	maxLineBytes           = 256 * 1024 // a CloudWatch Logs event
+)
+
+// Flush writes the metrics of each dimension set on one EMF line (more
+// when a set has more than 100 metrics) and forgets what it wrote.
 func (r *Recorder) Flush() error {
 	if r == nil {
 		return nil
@@ -101,16 +116,46 @@ func (r *Recorder) Flush() error {
 	}
 	sort.Strings(keys)
 	ts := r.now().UnixMilli()
+	var errs []error
 	for _, k := range keys {
-		line, err := r.encode(r.series[k], ts)
-		if err != nil {
-			return err
+		s := r.series[k]
+		if err := r.check(s); err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		if _, err := r.w.Write(line); err != nil {
-			return fmt.Errorf("write metrics: %w", err)
+		for names := range slices.Chunk(s.order, maxMetricsPerDirective) {
+			line, err := r.encode(s, names, ts)
+			if err == nil && len(line) > maxLineBytes {
+				err = fmt.Errorf("metrics line of %d bytes exceeds CloudWatch Logs' %d", len(line), maxLineBytes)
+			}
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if _, err := r.w.Write(line); err != nil {
+				return fmt.Errorf("write metrics: %w", err)
+			}
 		}
 	}
 	r.series = map[string]*series{}
+	return errors.Join(errs...)
+}
+
+// check refuses a series CloudWatch would drop.
+func (r *Recorder) check(s *series) error {
+	if len(s.dims)+1 > maxDimensions {
+		return fmt.Errorf("metrics %v: %d dimensions, at most %d", s.order, len(s.dims)+1, maxDimensions)
+	}
+	for _, d := range s.dims {
+		if d.Name == "" || len(d.Name) > maxNameBytes || d.Value == "" || len(d.Value) > maxDimValueBytes {
+			return fmt.Errorf("metrics %v: dimension %.64q=%.64q: names are 1 to %d bytes, values 1 to %d", s.order, d.Name, d.Value, maxNameBytes, maxDimValueBytes)
+		}
+	}
+	for _, name := range s.order {
+		if name == "" || len(name) > maxNameBytes {
+			return fmt.Errorf("metric name %.64q: 1 to %d bytes", name, maxNameBytes)
+		}
+	}
 	return nil
 }
 
@@ -125,15 +170,15 @@ type directive struct {
 	Metrics    []metricDef `json:"Metrics"`
 }
 
-func (r *Recorder) encode(s *series, ts int64) ([]byte, error) {
+func (r *Recorder) encode(s *series, names []string, ts int64) ([]byte, error) {
 	dimNames := []string{"Function"}
 	doc := map[string]any{"Function": r.function}
 	for _, d := range s.dims {
 		dimNames = append(dimNames, d.Name)
 		doc[d.Name] = d.Value
 	}
-	defs := make([]metricDef, 0, len(s.order))
-	for _, name := range s.order {
+	defs := make([]metricDef, 0, len(names))
+	for _, name := range names {
 		defs = append(defs, metricDef{Name: name, Unit: s.units[name]})
 		doc[name] = s.values[name]
 	}

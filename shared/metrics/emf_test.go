@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -92,5 +93,52 @@ func TestNilRecorderIsSafe(t *testing.T) {
 	r.Count("X", 1)
 	if err := r.Flush(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFlushStaysWithinEMFLimits checks the documents CloudWatch would drop
+// silently are never written: more than 100 metrics in one directive are
+// split over lines, and a series with too many dimensions or an empty
+// dimension value is refused with an error while the rest is written.
+func TestFlushStaysWithinEMFLimits(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(&buf, "keyrotation")
+	for i := range 250 {
+		r.Count(fmt.Sprintf("M%03d", i), i)
+	}
+	many := make([]Dim, 30)
+	for i := range many {
+		many[i] = Dim{fmt.Sprintf("D%d", i), "v"}
+	}
+	r.Count("TooManyDims", 1, many...)
+	r.Count("EmptyDim", 1, Dim{"Kind", ""})
+	err := r.Flush()
+	if err == nil || !strings.Contains(err.Error(), "31 dimensions") || !strings.Contains(err.Error(), "EmptyDim") {
+		t.Errorf("Flush error %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3 (250 metrics by 100)", len(lines))
+	}
+	seen := map[string]bool{}
+	for _, l := range lines {
+		var meta emfLine
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(l), &meta); err != nil || json.Unmarshal([]byte(l), &doc) != nil {
+			t.Fatal(err)
+		}
+		ms := meta.AWS.CloudWatchMetrics[0].Metrics
+		if len(ms) > 100 {
+			t.Errorf("directive of %d metrics", len(ms))
+		}
+		for _, m := range ms {
+			if _, ok := doc[m.Name]; !ok || seen[m.Name] {
+				t.Errorf("metric %s: value missing or written twice", m.Name)
+			}
+			seen[m.Name] = true
+		}
+	}
+	if len(seen) != 250 {
+		t.Errorf("%d metrics written, want 250", len(seen))
 	}
 }

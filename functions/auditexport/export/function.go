@@ -16,6 +16,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/logging"
 	"github.com/orgwarden/orgwarden/shared/metrics"
+	"github.com/orgwarden/orgwarden/shared/summary"
 )
 
 // Name is the function's name in metrics, logs and the CLI.
@@ -183,7 +184,9 @@ func (f *Function) Run(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		s.Error = logging.Redact(err.Error())
 	}
-	if perr := f.deps.Summary().Publish(ctx, s); perr != nil {
+	// The export only adds to its own bucket: it never changes the
+	// organization, so only a failure is worth a person's attention.
+	if perr := f.deps.Summary().Publish(ctx, s, summary.Status{Failed: err != nil}); perr != nil {
 		f.deps.Log.WarnContext(ctx, "publish summary", "error", perr.Error())
 	}
 	return res, err

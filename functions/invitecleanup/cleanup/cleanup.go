@@ -121,7 +121,8 @@ func (h *Handler) Run(ctx context.Context, dryRun bool) (*Summary, error) {
 	rec.Count("InvitesReported", sum.Counts.Reported)
 	rec.Count("CapExceeded", boolInt(sum.Invites.CapExceeded))
 	rec.Add("RunDurationMs", float64(sum.DurationMs), metrics.Milliseconds)
-	return sum, errors.Join(err, sweep.Publish(ctx, h.deps.Summary(), rec, sum))
+	st := summary.Status{Changed: sum.Counts.Deleted > 0, Failed: err != nil, CapExceeded: sum.Invites.CapExceeded}
+	return sum, errors.Join(err, sweep.Publish(ctx, h.deps.Summary(), rec, sum, st))
 }
 
 // run selects, plans and applies. A listing error deletes nothing: the

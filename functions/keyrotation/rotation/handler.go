@@ -11,6 +11,7 @@ import (
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/metrics"
+	"github.com/orgwarden/orgwarden/shared/summary"
 	"github.com/orgwarden/orgwarden/shared/sweep"
 )
 
@@ -90,7 +91,9 @@ func (h *Handler) Rotate(ctx context.Context, ev Event) (*RotationSummary, error
 		rec.Count("RotationSteps", 1)
 	}
 	rec.Add("RunDurationMs", float64(sum.DurationMs), metrics.Milliseconds)
-	return sum, errors.Join(err, sweep.Publish(ctx, h.deps.Summary(), rec, sum))
+	// A step whose outcome is "done" changed a key or the secret.
+	st := summary.Status{Changed: sum.Outcome == OutcomeDone, Failed: err != nil}
+	return sum, errors.Join(err, sweep.Publish(ctx, h.deps.Summary(), rec, sum, st))
 }
 
 // ErrUnprovisioned refuses to rotate a secret that still holds the stack's

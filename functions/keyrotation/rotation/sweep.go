@@ -115,7 +115,8 @@ func (h *Handler) Sweep(ctx context.Context, dryRun bool) (*SweepSummary, error)
 	if sum.Counts.Failed > 0 {
 		err = errors.Join(err, fmt.Errorf("%d deletions failed (see the summary)", sum.Counts.Failed))
 	}
-	return sum, errors.Join(err, sweep.Publish(ctx, h.deps.Summary(), rec, sum))
+	st := summary.Status{Changed: sum.Counts.Revoked > 0, Failed: err != nil, CapExceeded: sum.Keys.CapExceeded}
+	return sum, errors.Join(err, sweep.Publish(ctx, h.deps.Summary(), rec, sum, st))
 }
 
 // sweep fills sum. Listing errors that leave part of the organization

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,8 +18,10 @@ import (
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/message"
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/app"
+	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/logging"
 	"github.com/orgwarden/orgwarden/shared/metrics"
+	"github.com/orgwarden/orgwarden/shared/summary"
 )
 
 // Failure kinds, the Kind dimension of the Failures metric.
@@ -193,7 +196,7 @@ func (h *Handler) flush(ctx context.Context, rec *metrics.Recorder) {
 }
 
 func (h *Handler) publish(ctx context.Context, s Summary) {
-	if err := h.deps.Summary().Publish(ctx, s); err != nil {
+	if err := h.deps.Summary().Publish(ctx, s, s.status()); err != nil {
 		h.deps.Log.WarnContext(ctx, "publish summary", "message_id", s.MessageID, "error", logging.Redact(err.Error()))
 	}
 }
@@ -340,6 +343,17 @@ type Summary struct {
 	ServiceAccountsForReview []journal.ServiceAccount `json:"service_accounts_for_review,omitempty"`
 	Journal                  string                   `json:"journal,omitempty"`
 	DurationMs               int64                    `json:"duration_ms"`
+}
+
+// status is what the summary bus's rules match: a live offboarding that
+// removed something changed the organization; a refusal by the key cap is
+// cap_exceeded (guard.CheckCap's error, kept only as text in the refusal).
+func (s Summary) status() summary.Status {
+	return summary.Status{
+		Changed:     !s.DryRun && s.Done != nil && !s.Done.empty(),
+		Failed:      s.Error != "",
+		CapExceeded: strings.Contains(s.Error, guard.ErrCapExceeded.Error()),
+	}
 }
 
 // maxSummaryItems keeps a summary within what one CloudWatch Logs event

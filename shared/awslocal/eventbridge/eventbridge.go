@@ -2,6 +2,13 @@
 // protocol (AWS JSON 1.1, X-Amz-Target: AWSEvents.PutEvents) and records
 // every accepted event for tests to inspect. Rules and targets are not
 // emulated: an event is recorded, not delivered. Every bus name is accepted.
+//
+// PutEvents' limits are enforced as AWS enforces them, so a caller that
+// passes here fits in production: 1 to 10 entries and at most 256 KiB in
+// all (sized as AWS documents, see entrySize) or the whole request fails
+// with a ValidationException; within a request, each entry fails on its own
+// with AWS's error code (InvalidArgument, MalformedDetail,
+// NotAuthorizedForSourceException) at its position in the result.
 package eventbridge
 
 import (
@@ -25,8 +32,13 @@ import (
 	"github.com/orgwarden/orgwarden/shared/awslocal/internal/loopback"
 )
 
-// maxEntryBytes is EventBridge's size limit for one PutEvents request.
-const maxEntryBytes = 256 * 1024
+// MaxRequestBytes is EventBridge's size limit for one PutEvents request:
+// the sum of its entries' sizes (entrySize). Above it, EventBridge refuses
+// the whole request with a ValidationException and records nothing.
+const MaxRequestBytes = 256 * 1024
+
+// MaxEntries is the most entries one PutEvents request may carry.
+const MaxEntries = 10
 
 // Event is one accepted PutEvents entry.
 type Event struct {
@@ -142,14 +154,14 @@ type putEventsOutput struct {
 }
 
 func (s *Server) putEvents(_ context.Context, in *putEventsInput) (*putEventsOutput, error) {
-	if n := len(in.Entries); n < 1 || n > 10 {
+	if n := len(in.Entries); n < 1 || n > MaxEntries {
 		return nil, awsjson.Errorf("ValidationException", "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1")
 	}
 	total := 0
 	for _, e := range in.Entries {
 		total += entrySize(e)
 	}
-	if total > maxEntryBytes {
+	if total > MaxRequestBytes {
 		return nil, awsjson.Errorf("ValidationException", "Total size of the entries in the request is over the limit.")
 	}
 
@@ -196,8 +208,10 @@ func validate(e entry) (code, message string) {
 	if strings.HasPrefix(*e.Source, "aws.") {
 		return "NotAuthorizedForSourceException", "Not authorized for the source."
 	}
+	// Detail must be a JSON object; "null" decodes into a nil map without
+	// error, so the object itself is checked.
 	var obj map[string]any
-	if err := json.Unmarshal([]byte(*e.Detail), &obj); err != nil {
+	if err := json.Unmarshal([]byte(*e.Detail), &obj); err != nil || obj == nil {
 		return "MalformedDetail", "Detail is malformed."
 	}
 	return "", ""

@@ -14,6 +14,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/awsconfig"
 	"github.com/orgwarden/orgwarden/shared/config"
+	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/logging"
 	"github.com/orgwarden/orgwarden/shared/metrics"
 	"github.com/orgwarden/orgwarden/shared/secrets"
@@ -35,6 +36,9 @@ type Deps struct {
 type Options struct {
 	// Out defaults to os.Stdout.
 	Out io.Writer
+	// Confirmed limits the run's deletions to a plan a person confirmed
+	// after a preview (orgwarden run --apply); nil for no limit.
+	Confirmed *guard.Confirmed
 }
 
 // Load reads the common configuration from env and builds the dependencies.
@@ -49,6 +53,7 @@ func Load(ctx context.Context, function string, r *config.Reader, opts Options) 
 	if out == nil {
 		out = os.Stdout
 	}
+	common.Rules.Confirmed = opts.Confirmed
 	log := logging.New(out, common.LogLevel).With("function", function)
 
 	clients, err := awsconfig.Load(ctx, r.Lookup())

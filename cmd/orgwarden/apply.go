@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/guard"
@@ -103,7 +104,7 @@ func (c *cli) runDeleting(ctx context.Context, name string, job deletingJob, arg
 	}
 	target := targetOf(c.env)
 
-	preview, err := run(ctx, c.env, app.Options{Out: c.stderr}, true)
+	preview, err := run(ctx, c.env, c.appOptions(nil), true)
 	if preview != nil {
 		preview.Target = target
 	}
@@ -132,11 +133,21 @@ func (c *cli) runDeleting(ctx context.Context, name string, job deletingJob, arg
 			return fmt.Errorf("%w: nothing was deleted", errDeclined)
 		}
 	}
-	rep, err := run(ctx, c.env, app.Options{Out: c.stderr, Confirmed: confirmed}, false)
+	rep, err := run(ctx, c.env, c.appOptions(confirmed), false)
 	if rep != nil {
 		rep.Target = target
 	}
 	return c.finish(rep, mode.output, err)
+}
+
+// appOptions are the options of a run from the CLI: logs on stderr, and on
+// a terminal, a line for every retry the client waits for.
+func (c *cli) appOptions(confirmed *guard.Confirmed) app.Options {
+	opts := app.Options{Out: c.stderr, Confirmed: confirmed}
+	if c.terminal {
+		opts.OnRetry = func(n adminclient.RetryNotice) { fmt.Fprintln(c.stderr, n) }
+	}
+	return opts
 }
 
 // finish prints the report and maps the run's outcome to an error whose

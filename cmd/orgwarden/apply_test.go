@@ -280,3 +280,22 @@ func TestRunOffboardingPreviewsByDefault(t *testing.T) {
 		t.Errorf("apply did not offboard:\nstderr %s\nstdout %s", stderr, stdout)
 	}
 }
+
+// TestErrorsNameTheFix: a refused key is reported once, with the server's
+// message and what to check; a retry on a terminal says what it waits for.
+func TestErrorsNameTheFix(t *testing.T) {
+	env, emu := hygieneEnv(t)
+	bad := with(env, "OPENAI_ADMIN_KEY", "not-the-admin-key")
+	code, _, stderr := runCLI(t, bad, "run", "invitecleanup")
+	last := lastLine(stderr)
+	if code != 1 || strings.Contains(last, "list invites: list invites") || !strings.Contains(last, "HTTP 401 Unauthorized: ") ||
+		!strings.Contains(last, "the admin key was refused: check that OPENAI_ADMIN_KEY") {
+		t.Errorf("exit %d, last line %q", code, last)
+	}
+
+	emu.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/invites", Status: 429, RetryAfter: time.Millisecond, Count: 1})
+	code, _, stderr = runTerminal(t, with(env, "ORGWARDEN_MAX_RETRY_DELAY", "1s"), strings.NewReader(""), "run", "invitecleanup")
+	if code != 0 || !strings.Contains(stderr, "waiting 0s: 429 Too Many Requests on GET /organization/invites, retry 1/6") {
+		t.Errorf("exit %d, no retry notice:\n%s", code, stderr)
+	}
+}

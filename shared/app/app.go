@@ -30,6 +30,8 @@ type Deps struct {
 	Keys     secrets.Source
 	// Out receives metrics (EMF) and, through Log, log lines: stdout in Lambda.
 	Out io.Writer
+	// onRetry is Options.OnRetry.
+	onRetry func(adminclient.RetryNotice)
 }
 
 // Options adjust Load for tests and the CLI.
@@ -39,6 +41,10 @@ type Options struct {
 	// Confirmed limits the run's deletions to a plan a person confirmed
 	// after a preview (orgwarden run --apply); nil for no limit.
 	Confirmed *guard.Confirmed
+	// OnRetry hears of every retry of an Admin API call (the CLI prints
+	// them on a terminal); nil in Lambda, where the SDK's waits are logged
+	// by nobody and bounded by the function's timeout.
+	OnRetry func(adminclient.RetryNotice)
 }
 
 // Load reads the common configuration from env and builds the dependencies.
@@ -64,7 +70,7 @@ func Load(ctx context.Context, function string, r *config.Reader, opts Options) 
 	if common.AdminKeySecretARN != "" {
 		keys = secrets.NewCached(clients.SecretsManager, common.AdminKeySecretARN, secrets.DefaultTTL)
 	}
-	return &Deps{Function: function, Common: common, Log: log, AWS: clients, Keys: keys, Out: out}, nil
+	return &Deps{Function: function, Common: common, Log: log, AWS: clients, Keys: keys, Out: out, onRetry: opts.OnRetry}, nil
 }
 
 // AdminClient returns an Admin API client for one run, authenticated with
@@ -86,6 +92,7 @@ func (d *Deps) AdminClient(ctx context.Context, dryRun bool) (*adminclient.Clien
 		Concurrency:   d.Common.MaxConcurrency,
 		DryRun:        d.Common.DryRun || dryRun,
 		Logger:        d.Log,
+		OnRetry:       d.onRetry,
 	})
 }
 

@@ -299,3 +299,10 @@ func TestErrorsNameTheFix(t *testing.T) {
 		t.Errorf("exit %d, no retry notice:\n%s", code, stderr)
 	}
 }
+
+func TestSinceInTheFutureIsAUsageError(t *testing.T) {
+	code, _, stderr := runCLI(t, nil, "run", "auditexport", "--since", "2999-01-01")
+	if code != 2 || !strings.Contains(lastLine(stderr), "since 2999-01-01 is in the future") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"go/scanner"
+	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -85,11 +87,14 @@ func TestKnownCoversEveryVariableRead(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, m := range re.FindAllString(string(b), -1) {
-			// Tests plant unknown names on purpose, and the registry
-			// names examples in its comments: they count as uses of a
-			// known name, never as names to know.
-			if strings.HasSuffix(path, "_test.go") || path == filepath.Join(root, "shared", "config", "known.go") {
+		text := string(b)
+		if strings.HasSuffix(path, ".go") {
+			text = goStrings(b) // a name in a comment is not a read
+		}
+		for _, m := range re.FindAllString(text, -1) {
+			// Tests plant unknown names on purpose: they count as uses
+			// of a known name, never as names to know.
+			if strings.HasSuffix(path, "_test.go") {
 				if _, ok := Known[m]; !ok {
 					continue
 				}
@@ -155,5 +160,23 @@ func TestPlainHTTPRefusedInLambdaExceptLoopback(t *testing.T) {
 				t.Errorf("refused = %v, want %v (err %v)", err != nil, tt.refuse, err)
 			}
 		})
+	}
+}
+
+// goStrings returns the string literals of a Go source file, one a line.
+func goStrings(src []byte) string {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile("", fset.Base(), len(src)), src, nil, 0)
+	var b strings.Builder
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			return b.String()
+		}
+		if tok == token.STRING {
+			b.WriteString(lit)
+			b.WriteByte('\n')
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -304,5 +305,20 @@ func TestSinceInTheFutureIsAUsageError(t *testing.T) {
 	code, _, stderr := runCLI(t, nil, "run", "auditexport", "--since", "2999-01-01")
 	if code != 2 || !strings.Contains(lastLine(stderr), "since 2999-01-01 is in the future") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestAuditExportEventWithUnknownFieldFails(t *testing.T) {
+	env, emu, _ := auditEnv(t)
+	file := t.TempDir() + "/ev.json"
+	if err := os.WriteFile(file, []byte(`{"sinse": "2025-01-01"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, env, "invoke", "auditexport", "--event", file)
+	if code == 0 || !strings.Contains(lastLine(stderr), `unknown field(s) "sinse"`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if n := emu.CountRequests("GET", "/organization/audit_logs"); n != 0 {
+		t.Errorf("the export ran (%d audit log requests)", n)
 	}
 }

@@ -17,6 +17,21 @@ CDK_FLAGS := --output cdk.out --no-notices --no-version-reporting
 
 .PHONY: synth diff deploy cdk-bootstrap infra-config-required
 
+# deploy and diff need a real configuration. Checked when the Makefile is
+# read, so a missing one is refused before anything is built or installed
+# (a prerequisite would run after, or with -j alongside, the build).
+ifneq ($(filter deploy diff,$(MAKECMDGOALS)),)
+ifeq ($(strip $(INFRA_CONFIG)),)
+$(error set INFRA_CONFIG=<your configuration file> (see infra/README.md); $(INFRA_EXAMPLE_CONFIG) is for synth only)
+endif
+ifeq ($(strip $(INFRA_CONFIG)),$(INFRA_EXAMPLE_CONFIG))
+$(error INFRA_CONFIG=$(INFRA_CONFIG) is the example, for synth only: copy it and fill in your organization (see infra/README.md))
+endif
+ifeq ($(wildcard $(INFRA_CONFIG)),)
+$(error INFRA_CONFIG=$(INFRA_CONFIG): no such file)
+endif
+endif
+
 # aws-cdk ships Go project templates (`%name%.template.go`); a go.mod in
 # node_modules makes it a module of its own, so `go test ./...` skips it.
 $(CDK): package.json package-lock.json
@@ -29,10 +44,10 @@ synth: build $(CDK) ## synthesize the stack into cdk.out/ (offline; INFRA_CONFIG
 	  -c orgwarden.configFile=$(or $(INFRA_CONFIG),$(INFRA_EXAMPLE_CONFIG))
 	@ls cdk.out/*.template.json
 
-diff: build $(CDK) infra-config-required ## show what `make deploy` would change (needs AWS credentials)
+diff: infra-config-required build $(CDK) ## show what `make deploy` would change (needs AWS credentials)
 	$(CDK_ENV) $(CDK) diff $(CDK_FLAGS) -c orgwarden.configFile=$(INFRA_CONFIG)
 
-deploy: build $(CDK) infra-config-required ## deploy the stack with your AWS credentials (INFRA_CONFIG=file)
+deploy: infra-config-required build $(CDK) ## deploy the stack with your AWS credentials (INFRA_CONFIG=file)
 	$(CDK_ENV) $(CDK) deploy $(CDK_FLAGS) --require-approval broadening -c orgwarden.configFile=$(INFRA_CONFIG)
 
 cdk-bootstrap: $(CDK) ## once per account and region before the first deploy (needs AWS credentials)

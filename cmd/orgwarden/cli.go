@@ -18,7 +18,11 @@ import (
 type cli struct {
 	stdout, stderr io.Writer
 	env            config.Lookup
-	commands       map[string]command
+	// stdin answers confirmation prompts; terminal says a person is there
+	// to answer them (stdin and stderr are terminals).
+	stdin    io.Reader
+	terminal bool
+	commands map[string]command
 }
 
 type command struct {
@@ -30,7 +34,7 @@ type command struct {
 var errUsage = errors.New("usage")
 
 func newCLI(stdout, stderr io.Writer, env config.Lookup) *cli {
-	c := &cli{stdout: stdout, stderr: stderr, env: env}
+	c := &cli{stdout: stdout, stderr: stderr, env: env, stdin: strings.NewReader("")}
 	c.commands = map[string]command{
 		"emulator": {"serve the Admin API emulator on loopback", c.emulatorCmd},
 		"run":      {"run one job once against OPENAI_BASE_URL", c.runCmd},
@@ -54,19 +58,33 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	cmd, ok := c.commands[args[0]]
 	if !ok {
 		fmt.Fprintf(c.stderr, "orgwarden: unknown command %q (see orgwarden --help)\n", args[0])
-		return 2
+		return exitUsage
+	}
+	// A mistyped ORGWARDEN_* variable is refused before anything runs: it
+	// would otherwise be ignored (ORGWARDEN_DRYRUN=true and a real run).
+	if err := config.CheckNames(c.env); err != nil {
+		fmt.Fprintf(c.stderr, "orgwarden %s: %s\n", args[0], oneLine(err))
+		return exitUsage
 	}
 	err := cmd.run(ctx, args[1:])
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errUsage):
-		fmt.Fprintf(c.stderr, "orgwarden %s: %s\n", args[0], oneLine(err))
-		return 2
-	default:
-		fmt.Fprintf(c.stderr, "orgwarden %s: %s\n", args[0], oneLine(err))
-		return 1
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
 	}
+	fmt.Fprintf(c.stderr, "orgwarden %s: %s\n", args[0], oneLine(err))
+	return exitCode(err)
+}
+
+// exitCode maps an error to orgwarden's exit status (README "Exit codes").
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, errUsage):
+		return exitUsage
+	case errors.Is(err, errCap):
+		return exitCap
+	case errors.Is(err, errDeclined):
+		return exitDeclined
+	}
+	return exitFailed
 }
 
 // oneLine keeps the promise of a one-line error: joined errors become
@@ -107,12 +125,24 @@ func (c *cli) flags(name, synopsis string) *flag.FlagSet {
 }
 
 // parse parses args, mapping flag errors to usage errors (exit status 2).
+// No command takes a positional argument after its flags, so a stray word
+// is a usage error: the flag package stops at the first non-flag, and
+// `run invitecleanup dry-run` (the dashes dropped) would otherwise run for
+// real with every flag after the word ignored.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err // Parse has printed the usage
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		stray := fs.Arg(0)
+		hint := ""
+		if f := fs.Lookup(strings.TrimLeft(stray, "-")); f != nil {
+			hint = fmt.Sprintf(" (did you mean --%s?)", f.Name)
+		}
+		return fmt.Errorf("%w: unexpected argument %q%s: %s takes flags only", errUsage, stray, hint, fs.Name())
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -93,6 +94,15 @@ func (c *cli) demoCmd(ctx context.Context, args []string) error {
 	only := fs.String("only", "", "run only this step")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *only != "" {
+		var names []string
+		for _, s := range demoSteps() {
+			names = append(names, s.name)
+		}
+		if !slices.Contains(names, *only) {
+			return fmt.Errorf("%w: --only %q: no such step (steps: %s)", errUsage, *only, strings.Join(names, ", "))
+		}
 	}
 	d, cleanup, err := startDemo(ctx, *seedValue, c.stdout)
 	if err != nil {

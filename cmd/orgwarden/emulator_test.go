@@ -64,3 +64,27 @@ func TestEmulatorCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestEmulatorListensOnLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0"} {
+		code, _, stderr := runCLI(t, map[string]string{"OPENAI_ADMIN_KEY": "k"}, "emulator", "--addr", addr)
+		if code != 2 || !strings.Contains(stderr, "not loopback: add --allow-remote") {
+			t.Errorf("--addr %s: exit %d, stderr %q", addr, code, stderr)
+		}
+	}
+	for _, tt := range []struct {
+		addr  string
+		allow bool
+	}{{"127.0.0.1:0", false}, {"[::1]:0", false}, {"localhost:0", false}, {"0.0.0.0:0", true}} {
+		if err := checkLoopback(tt.addr, tt.allow); err != nil {
+			t.Errorf("checkLoopback(%s, %v) = %v", tt.addr, tt.allow, err)
+		}
+	}
+}
+
+func TestDemoOnlyUnknownStep(t *testing.T) {
+	code, stdout, stderr := runCLI(t, nil, "demo", "--only", "nope")
+	if code != 2 || !strings.Contains(stderr, `--only "nope": no such step (steps: `) || stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

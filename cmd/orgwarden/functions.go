@@ -18,8 +18,11 @@ type lambdaFunction struct {
 	// main.go does, logging to out. The value is what lambda.Start takes.
 	handler func(ctx context.Context, env config.Lookup, out io.Writer) (any, error)
 	// run runs the job once: orgwarden run NAME [args]. Logs go to stderr,
-	// the report to stdout.
+	// the report to stdout. Jobs that delete set deleting instead.
 	run func(ctx context.Context, env config.Lookup, args []string, stdout, stderr io.Writer) error
+	// deleting is set for jobs that delete: `orgwarden run` previews them
+	// by default and deletes only with --apply (runDeleting).
+	deleting func() deletingJob
 }
 
 // functions lists every function the CLI knows, in demo order.

@@ -2,7 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 
 	"github.com/orgwarden/orgwarden/functions/invitecleanup/cleanup"
@@ -22,29 +23,33 @@ func inviteCleanupFunction() lambdaFunction {
 			}
 			return h.Handle, nil
 		},
-		run: runInviteCleanup,
+		deleting: inviteCleanupJob,
 	}
 }
 
-// runInviteCleanup is `orgwarden run invitecleanup [--dry-run]`: one run
-// with the function's configuration, logs on stderr, the summary as JSON on
-// stdout.
-func runInviteCleanup(ctx context.Context, env config.Lookup, args []string, stdout, stderr io.Writer) error {
-	c := &cli{stdout: stdout, stderr: stderr, env: env}
-	fs := c.flags("run invitecleanup", "run invitecleanup [--dry-run]")
-	dryRun := fs.Bool("dry-run", false, "list what would be deleted, change nothing")
-	if err := parse(fs, args); err != nil {
-		return err
+// inviteCleanupJob is `orgwarden run invitecleanup`: a preview by default,
+// deletions with --apply (runDeleting).
+func inviteCleanupJob() deletingJob {
+	return deletingJob{
+		synopsis: "run invitecleanup",
+		flags: func(*flag.FlagSet) jobRunner {
+			return func(ctx context.Context, env config.Lookup, opts app.Options, dryRun bool) (*report, error) {
+				h, err := cleanup.FromEnv(ctx, env, opts)
+				if err != nil {
+					return nil, err
+				}
+				sum, err := h.Run(ctx, dryRun)
+				if sum == nil {
+					return nil, err
+				}
+				items := itemsOf(sum.Invites.Deletions)
+				items = append(items, itemsOf(sum.Invites.Reports)...)
+				items = append(items, itemsOf(sum.Invites.Skipped)...)
+				return &report{Job: cleanup.Function, DryRun: sum.DryRun, RunID: sum.RunID,
+					Scanned: fmt.Sprintf("%d invites (pending ones older than %s, and expired ones, are stale)", sum.Scanned, sum.MaxAge),
+					Items:   items, CapExceeded: sum.Invites.CapExceeded, CapError: sum.Invites.CapError, Errors: sum.Errors,
+					Summary: sum}, err
+			}
+		},
 	}
-	h, err := cleanup.FromEnv(ctx, env, app.Options{Out: stderr})
-	if err != nil {
-		return err
-	}
-	sum, runErr := h.Run(ctx, *dryRun)
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(sum); err != nil {
-		return err
-	}
-	return runErr
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/config"
+	"github.com/orgwarden/orgwarden/shared/sweep"
 )
 
 // keyRotationFunction is the keyrotation Lambda as the CLI sees it. A
@@ -25,29 +27,36 @@ func keyRotationFunction() lambdaFunction {
 			}
 			return h.Handle, nil
 		},
-		run: runKeyRotation,
+		deleting: keyRotationJob,
 	}
 }
 
-// runKeyRotation is `orgwarden run keyrotation [--dry-run]`: one stale-key
-// sweep with the function's configuration, logs on stderr, the summary as
-// JSON on stdout.
-func runKeyRotation(ctx context.Context, env config.Lookup, args []string, stdout, stderr io.Writer) error {
-	c := &cli{stdout: stdout, stderr: stderr, env: env}
-	fs := c.flags("run keyrotation", "run keyrotation [--dry-run]")
-	dryRun := fs.Bool("dry-run", false, "list what would be revoked and retired, change nothing")
-	if err := parse(fs, args); err != nil {
-		return err
+// keyRotationJob is `orgwarden run keyrotation`, the stale-key sweep: a
+// preview by default, revocations with --apply (runDeleting).
+func keyRotationJob() deletingJob {
+	return deletingJob{
+		synopsis: "run keyrotation",
+		flags: func(*flag.FlagSet) jobRunner {
+			return func(ctx context.Context, env config.Lookup, opts app.Options, dryRun bool) (*report, error) {
+				h, err := rotation.FromEnv(ctx, env, opts)
+				if err != nil {
+					return nil, err
+				}
+				sum, err := h.Sweep(ctx, dryRun)
+				if sum == nil {
+					return nil, err
+				}
+				var items []item
+				for _, es := range [][]sweep.Entry{sum.Keys.Deletions, sum.Retirements.Deletions, sum.Keys.Reports, sum.Keys.Skipped, sum.Retirements.Skipped} {
+					items = append(items, itemsOf(es)...)
+				}
+				sc := sum.Scanned
+				return &report{Job: rotation.Function, DryRun: sum.DryRun, RunID: sum.RunID,
+					Scanned: fmt.Sprintf("%d projects, %d project keys, %d admin keys, %d managed secrets (stale: unused %s, never used %s; admin keys unused %s)",
+						sc.Projects, sc.ProjectKeys, sc.AdminKeys, sc.ManagedSecrets, sum.Thresholds.StaleKeyUnused, sum.Thresholds.StaleKeyNeverUsed, sum.Thresholds.AdminKeyUnused),
+					Items: items, CapExceeded: sum.Keys.CapExceeded, CapError: sum.Keys.CapError, Errors: sum.Errors,
+					Summary: sum}, err
+			}
+		},
 	}
-	h, err := rotation.FromEnv(ctx, env, app.Options{Out: stderr})
-	if err != nil {
-		return err
-	}
-	sum, runErr := h.Sweep(ctx, *dryRun)
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(sum); err != nil {
-		return err
-	}
-	return runErr
 }

@@ -16,5 +16,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(newCLI(os.Stdout, os.Stderr, config.OSEnv()).run(ctx, os.Args[1:]))
+	c := newCLI(os.Stdout, os.Stderr, config.OSEnv())
+	c.stdin, c.terminal = os.Stdin, isTerminal(os.Stdin) && isTerminal(os.Stderr)
+	os.Exit(c.run(ctx, os.Args[1:]))
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

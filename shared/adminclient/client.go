@@ -48,6 +48,9 @@ type Options struct {
 
 	DryRun bool
 	Logger *slog.Logger // default: discard
+	// OnRetry, when set, hears of every retry before the SDK waits for it
+	// (the CLI prints it on a terminal).
+	OnRetry func(RetryNotice)
 
 	// HTTPClient overrides the transport, e.g. for tests.
 	HTTPClient *http.Client
@@ -134,7 +137,7 @@ func New(opts Options) (*Client, error) {
 		option.WithMaxRetries(opts.MaxRetries),
 		option.WithMaxRetryDelay(opts.MaxRetryDelay),
 		option.WithRequestTimeout(opts.Timeout),
-		option.WithMiddleware(c.countAttempts, c.refuseMutationsInDryRun, limitRate(limiter), c.reauthenticate),
+		option.WithMiddleware(c.notifyRetry, c.countAttempts, c.refuseMutationsInDryRun, limitRate(limiter), c.reauthenticate),
 	)
 	c.org = &c.sdk.Admin.Organization
 	return c, nil

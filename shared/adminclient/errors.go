@@ -3,6 +3,7 @@ package adminclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -80,7 +81,36 @@ type opError struct {
 	err error
 }
 
-func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *opError) Error() string { return e.op + ": " + describe(e.err) }
+
+// describe says what went wrong in words that lead to the fix: the status,
+// the server's own message (the SDK's Error() has only the status), and
+// for a refused key or a rate limit, what to change.
+func describe(err error) string {
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr == nil {
+		return err.Error()
+	}
+	msg := fmt.Sprintf("HTTP %d", apiErr.StatusCode)
+	if text := http.StatusText(apiErr.StatusCode); text != "" {
+		msg += " " + text
+	}
+	if m := strings.TrimSpace(apiErr.Message); m != "" {
+		if len(m) > 300 {
+			m = m[:300] + "..."
+		}
+		msg += ": " + strings.Join(strings.Fields(m), " ")
+	}
+	switch apiErr.StatusCode {
+	case http.StatusUnauthorized:
+		msg += " (the admin key was refused: check that OPENAI_ADMIN_KEY, or the secret OPENAI_ADMIN_KEY_SECRET_ARN names, holds a current admin key of this organization)"
+	case http.StatusForbidden:
+		msg += " (the key may not do this: use an organization admin key, created by an owner at platform.openai.com/settings/organization/admin-keys)"
+	case http.StatusTooManyRequests:
+		msg += " (rate limited after every retry: lower ORGWARDEN_RATE_LIMIT or ORGWARDEN_MAX_CONCURRENCY)"
+	}
+	return msg
+}
 func (e *opError) Unwrap() error { return e.err }
 
 func isTransportError(err error) bool {

@@ -14,6 +14,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/awsconfig"
 	"github.com/orgwarden/orgwarden/shared/config"
+	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/logging"
 	"github.com/orgwarden/orgwarden/shared/metrics"
 	"github.com/orgwarden/orgwarden/shared/secrets"
@@ -29,12 +30,21 @@ type Deps struct {
 	Keys     secrets.Source
 	// Out receives metrics (EMF) and, through Log, log lines: stdout in Lambda.
 	Out io.Writer
+	// onRetry is Options.OnRetry.
+	onRetry func(adminclient.RetryNotice)
 }
 
 // Options adjust Load for tests and the CLI.
 type Options struct {
 	// Out defaults to os.Stdout.
 	Out io.Writer
+	// Confirmed limits the run's deletions to a plan a person confirmed
+	// after a preview (orgwarden run --apply); nil for no limit.
+	Confirmed *guard.Confirmed
+	// OnRetry hears of every retry of an Admin API call (the CLI prints
+	// them on a terminal); nil in Lambda, where the SDK's waits are logged
+	// by nobody and bounded by the function's timeout.
+	OnRetry func(adminclient.RetryNotice)
 }
 
 // Load reads the common configuration from env and builds the dependencies.
@@ -49,6 +59,7 @@ func Load(ctx context.Context, function string, r *config.Reader, opts Options) 
 	if out == nil {
 		out = os.Stdout
 	}
+	common.Rules.Confirmed = opts.Confirmed
 	log := logging.New(out, common.LogLevel).With("function", function)
 
 	clients, err := awsconfig.Load(ctx, r.Lookup())
@@ -59,7 +70,7 @@ func Load(ctx context.Context, function string, r *config.Reader, opts Options) 
 	if common.AdminKeySecretARN != "" {
 		keys = secrets.NewCached(clients.SecretsManager, common.AdminKeySecretARN, secrets.DefaultTTL)
 	}
-	return &Deps{Function: function, Common: common, Log: log, AWS: clients, Keys: keys, Out: out}, nil
+	return &Deps{Function: function, Common: common, Log: log, AWS: clients, Keys: keys, Out: out, onRetry: opts.OnRetry}, nil
 }
 
 // AdminClient returns an Admin API client for one run, authenticated with
@@ -82,6 +93,7 @@ func (d *Deps) AdminClient(ctx context.Context, dryRun bool) (*adminclient.Clien
 		DryRun:        d.Common.DryRun || dryRun,
 		Logger:        d.Log,
 		Refresh:       d.refreshKey(),
+		OnRetry:       d.onRetry,
 	})
 }
 

@@ -2,7 +2,9 @@ package config
 
 import (
 	"log/slog"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/orgwarden/orgwarden/shared/guard"
@@ -31,6 +33,26 @@ type Common struct {
 	ReportPrefix string
 	Rules        guard.Rules
 	MaxDeletions int
+}
+
+// InLambda reports whether lookup is a Lambda environment: Lambda sets
+// AWS_LAMBDA_FUNCTION_NAME, and the Runtime API address for custom runtimes.
+func InLambda(lookup Lookup) bool {
+	for _, name := range []string{"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_RUNTIME_API"} {
+		if v, ok := lookup(name); ok && strings.TrimSpace(v) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// isLoopback reports a host name or address that never leaves the host.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // ReadCommon reads the shared variables; check r.Err() afterwards.
@@ -68,7 +90,12 @@ func ReadCommon(r *Reader) Common {
 
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		r.Fail("OPENAI_BASE_URL", "%q is not an http(s) URL", c.BaseURL)
+	} else if u.Scheme == "http" && InLambda(r.lookup) && !isLoopback(u.Hostname()) {
+		// In Lambda the admin key would cross the network in clear text:
+		// plain http is for an emulator on the same host only.
+		r.Fail("OPENAI_BASE_URL", "%q: plain http is refused in Lambda except to loopback; use https", c.BaseURL)
 	}
+	r.checkNames()
 	switch {
 	case c.AdminKey == "" && c.AdminKeySecretARN == "":
 		r.Fail("OPENAI_ADMIN_KEY", "set OPENAI_ADMIN_KEY or OPENAI_ADMIN_KEY_SECRET_ARN")

@@ -16,12 +16,35 @@ import (
 // in tests.
 type Lookup func(name string) (string, bool)
 
-// OSEnv reads the process environment.
-func OSEnv() Lookup { return os.LookupEnv }
+// OSEnv reads the process environment. It can list its names (Names).
+func OSEnv() Lookup {
+	return func(name string) (string, bool) {
+		if name == namesKey {
+			var names []string
+			for _, kv := range os.Environ() {
+				if k, _, ok := strings.Cut(kv, "="); ok && k != "" {
+					names = append(names, k)
+				}
+			}
+			return strings.Join(names, "\x00"), true
+		}
+		return os.LookupEnv(name)
+	}
+}
 
-// MapEnv reads from m.
+// MapEnv reads from m. It can list its names (Names).
 func MapEnv(m map[string]string) Lookup {
-	return func(name string) (string, bool) { v, ok := m[name]; return v, ok }
+	return func(name string) (string, bool) {
+		if name == namesKey {
+			names := make([]string, 0, len(m))
+			for k := range m {
+				names = append(names, k)
+			}
+			return strings.Join(names, "\x00"), true
+		}
+		v, ok := m[name]
+		return v, ok
+	}
 }
 
 // Reader reads typed values and collects errors; call Err when done.

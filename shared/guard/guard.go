@@ -17,10 +17,13 @@ import (
 // case-insensitive; domains match the part of an email after "@" and its
 // subdomains ("example.com" protects "a@eu.example.com").
 type Protection struct {
-	Emails   []string
-	Domains  []string
-	IDs      []string // user, invite, key, service-account ids
-	Names    []string // key and service-account names
+	Emails  []string
+	Domains []string
+	IDs     []string // user, invite, key, service-account ids
+	// Names are key and service-account names. Each covers the keys
+	// orgwarden's rotations mint from it ("<name>.rot-<hex>-<hex>"), and
+	// AdminKeyBase is always protected.
+	Names    []string
 	Projects []string // project ids
 }
 
@@ -42,6 +45,10 @@ type Rules struct {
 	AllowOwners bool
 	// AllowSelf lets a job touch the admin key it is itself using.
 	AllowSelf bool
+	// Confirmed, when set, limits a run's deletions to the plan a person
+	// confirmed (see Confirmed). Plans consult it for each deletion they
+	// select (sweep.Plan); nil means no limit.
+	Confirmed *Confirmed
 }
 
 // Verdict says whether a subject may be changed, and if not, why.
@@ -56,7 +63,7 @@ func (r Rules) Check(s Subject) Verdict {
 		return refuse("is the admin key this job is using")
 	}
 	if strings.EqualFold(s.OrgRole, "owner") && !r.AllowOwners {
-		return refuse("concerns an organization owner")
+		return refuse("concerns an organization owner (set ORGWARDEN_ALLOW_OWNERS=true to allow)")
 	}
 	if why := r.Protection.match(s); why != "" {
 		return refuse(why)
@@ -73,8 +80,13 @@ func (p Protection) match(s Subject) string {
 	if s.ProjectID != "" && containsFold(p.Projects, s.ProjectID) {
 		return "project " + s.ProjectID + " is protected"
 	}
-	if s.Name != "" && containsFold(p.Names, s.Name) {
-		return "name " + s.Name + " is protected"
+	if s.Name != "" {
+		if n, ok := p.protectedName(s.Name); ok {
+			if strings.EqualFold(n, s.Name) {
+				return "name " + s.Name + " is protected"
+			}
+			return "name " + s.Name + " is a key orgwarden minted for protected name " + n
+		}
 	}
 	if s.Email != "" {
 		if containsFold(p.Emails, s.Email) {
@@ -85,6 +97,50 @@ func (p Protection) match(s Subject) string {
 		}
 	}
 	return ""
+}
+
+// AdminKeyBase is the name orgwarden's own admin key is created under, and
+// the base of every admin key a rotation mints. It is always protected, so
+// a sweep never revokes the key orgwarden runs on (nor its successor during
+// a rotation) by name, whatever the configuration lists.
+const AdminKeyBase = "orgwarden-admin"
+
+// protectedName returns the protected name that covers name: the name
+// itself, or the base of a key orgwarden minted (MintedFrom). Protecting a
+// service account's name therefore protects the keys its rotations mint,
+// which carry a suffix.
+func (p Protection) protectedName(name string) (string, bool) {
+	for _, n := range append([]string{AdminKeyBase}, p.Names...) {
+		n = strings.TrimSpace(n)
+		if n != "" && (strings.EqualFold(n, name) || MintedFrom(name, n)) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// MintedFrom reports whether name is a credential a rotation minted from
+// base: "<base>.rot-<8 hex>-<12 hex>" (functions/keyrotation/rotation,
+// credentialName). Only that exact shape matches, so "orgwarden-admin2" or
+// "orgwarden-admin.rot-anything" is not covered by "orgwarden-admin".
+func MintedFrom(name, base string) bool {
+	if len(name) <= len(base) || !strings.EqualFold(name[:len(base)], base) {
+		return false
+	}
+	rest, ok := strings.CutPrefix(name[len(base):], ".rot-")
+	if !ok || len(rest) != 8+1+12 || rest[8] != '-' {
+		return false
+	}
+	return isLowerHex(rest[:8]) && isLowerHex(rest[9:])
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // ProtectsEmail reports whether the email or its domain is protected.
@@ -131,4 +187,29 @@ func CheckCap(planned, max int) error {
 		return fmt.Errorf("%w: %d deletions planned, at most %d allowed per run (raise ORGWARDEN_MAX_DELETIONS if this is intended)", ErrCapExceeded, planned, max)
 	}
 	return nil
+}
+
+// Confirmed is the plan a person confirmed after a preview: the only
+// subjects a real run started from that confirmation may delete. Selection
+// runs again for the real run, and the organization can change in between
+// (a key goes stale, an invite ages past the threshold); whatever the
+// person did not see is left alone, not deleted.
+type Confirmed struct {
+	keys map[string]bool
+}
+
+// NewConfirmed returns the confirmation of the given (kind, id) pairs.
+func NewConfirmed() *Confirmed { return &Confirmed{keys: map[string]bool{}} }
+
+// Add records that kind/id was shown and confirmed.
+func (c *Confirmed) Add(kind, id string) { c.keys[kind+"\x00"+id] = true }
+
+// Len is the number of confirmed subjects.
+func (c *Confirmed) Len() int { return len(c.keys) }
+
+// Covers reports whether s was confirmed. A nil Confirmed covers
+// everything: the run needs no confirmation (a schedule, or --yes without
+// a preview).
+func (c *Confirmed) Covers(s Subject) bool {
+	return c == nil || c.keys[s.Kind+"\x00"+s.ID]
 }

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +66,51 @@ func TestCheckCap(t *testing.T) {
 		if err != nil && !errors.Is(err, ErrCapExceeded) {
 			t.Errorf("error should wrap ErrCapExceeded: %v", err)
 		}
+	}
+}
+
+func TestProtectedNamesCoverMintedKeys(t *testing.T) {
+	p := Protection{Names: []string{"billing-app"}}
+	tests := []struct {
+		name      string
+		protected bool
+	}{
+		{"billing-app", true},
+		{"BILLING-APP", true},
+		{"billing-app.rot-3f9a1c2b-7d2e9f01a4c3", true},
+		{"billing-app.rot-3F9A1C2B-7d2e9f01a4c3", false}, // rotations mint lower-case hex only
+		{"billing-app.rot-3f9a1c2b-7d2e9f01a4c", false},
+		{"billing-app.rot-anything", false},
+		{"billing-app2", false},
+		{"billing-app.rot-3f9a1c2b-7d2e9f01a4c3.x", false},
+		{"other.rot-3f9a1c2b-7d2e9f01a4c3", false},
+		// orgwarden's own admin key, by default, with no configuration.
+		{"orgwarden-admin", true},
+		{"orgwarden-admin.rot-0011aabb-00112233aabb", true},
+		{"orgwarden-admin-old", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := Rules{Protection: p}.Check(Subject{Kind: "admin_api_key", ID: "k1", Name: tt.name})
+			if v.Allowed == tt.protected {
+				t.Fatalf("Check(%q) = %+v, want protected=%v", tt.name, v, tt.protected)
+			}
+			if !v.Allowed && !strings.Contains(v.Reason, "protected") {
+				t.Errorf("reason %q does not say why", v.Reason)
+			}
+			v = Rules{}.Check(Subject{Kind: "admin_api_key", ID: "k1", Name: tt.name})
+			if strings.HasPrefix(tt.name, AdminKeyBase+".rot-") || tt.name == AdminKeyBase {
+				if v.Allowed {
+					t.Errorf("%q is orgwarden's admin key and must be protected without configuration", tt.name)
+				}
+			}
+		})
+	}
+}
+
+func TestOwnerRefusalNamesTheSwitch(t *testing.T) {
+	v := Rules{}.Check(Subject{Kind: "user", ID: "u", OrgRole: "owner"})
+	if v.Allowed || !strings.Contains(v.Reason, "ORGWARDEN_ALLOW_OWNERS") {
+		t.Fatalf("Check(owner) = %+v, want a refusal naming ORGWARDEN_ALLOW_OWNERS", v)
 	}
 }

@@ -93,6 +93,9 @@ func (p *Plan) Add(c Candidate) guard.Verdict {
 			v.Reason = fmt.Sprintf("%s %s: %s", s.Kind, s.ID, v.Reason)
 		}
 	}
+	if v.Allowed && !c.ReportOnly && c.Delete != nil && !p.rules.Confirmed.Covers(c.Subject) {
+		v = guard.Verdict{Reason: fmt.Sprintf("%s %s: was not in the plan confirmed before this run", c.Subject.Kind, c.Subject.ID)}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {

@@ -107,6 +107,11 @@ func (o EventOptions) Request() (Request, error) {
 		if req.Since, err = ParseTime(o.Since); err != nil {
 			return Request{}, fmt.Errorf("since: %w", err)
 		}
+		// A backfill from the future would find nothing and succeed:
+		// almost certainly a typo in the year.
+		if now := time.Now(); req.Since > now.Unix() {
+			return Request{}, fmt.Errorf("since %s is in the future (now is %s)", o.Since, now.UTC().Format(time.RFC3339))
+		}
 	}
 	if o.Until != "" {
 		if o.Since == "" {

@@ -136,7 +136,7 @@ func (h *Handler) run(ctx context.Context, sum *Summary) error {
 	plan := sweep.NewPlan(h.deps.Common.Rules)
 	for inv, err := range client.Invites(ctx) {
 		if err != nil {
-			return fmt.Errorf("list invites: %w", err)
+			return err // the client's error names the operation
 		}
 		sum.Scanned++
 		why, ok := h.stale(string(inv.Status), inv.CreatedAt, inv.ExpiresAt, now)

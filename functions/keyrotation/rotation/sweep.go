@@ -210,7 +210,7 @@ func (s *selection) run(ctx context.Context) (found []sweep.Candidate, partial, 
 	projects, err := adminclient.Collect(s.client.Projects(ctx, false))
 	if err != nil {
 		wg.Wait()
-		return nil, nil, fmt.Errorf("list projects: %w", err)
+		return nil, nil, err // the client's error names the operation
 	}
 	s.projects = len(projects)
 	perr := adminclient.ForEach(ctx, s.client, projects, s.project)

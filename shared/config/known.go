@@ -33,6 +33,8 @@ var Known = map[string]string{
 	"ORGWARDEN_PROTECTED_PROJECTS": "all",
 	"ORGWARDEN_ALLOW_OWNERS":       "all",
 	"ORGWARDEN_ORG_ID":             "all",
+	"ORGWARDEN_REPORT_BUCKET":      "all",
+	"ORGWARDEN_REPORT_PREFIX":      "all",
 
 	// keyrotation.
 	"ORGWARDEN_STALE_KEY_UNUSED":              "keyrotation",

@@ -67,7 +67,7 @@ func testOffboardRemovesEverything(t *testing.T, opts emulator.Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(rec.Key, "offboarding/2026/11/23/jane.leaver@example.com-hr-1") {
+	if !strings.HasPrefix(rec.Key, "offboarding/2026/11/23/jane.leaver@example.com-"+journal.EmailDigest(o.person.email)+"-hr-1") {
 		t.Errorf("journal key %s", rec.Key)
 	}
 	if rec.Status != journal.Completed || rec.User == nil || rec.User.ID != o.person.id || rec.User.OrgRole != "reader" {

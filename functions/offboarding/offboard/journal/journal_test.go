@@ -25,15 +25,26 @@ func TestKey(t *testing.T) {
 		reqKey string
 		want   string
 	}{
-		{"offboarding/", t0, "Jane.Doe@Example.com", "hr-1234", "offboarding/2026/11/23/jane.doe@example.com-hr-1234.json"},
+		{"offboarding/", t0, "Jane.Doe@Example.com", "hr-1234", "offboarding/2026/11/23/jane.doe@example.com-" + EmailDigest("jane.doe@example.com") + "-hr-1234.json"},
 		{"offboarding/", time.Date(2026, 1, 2, 23, 30, 0, 0, time.FixedZone("", -5*3600)), "a@example.com", "k",
-			"offboarding/2026/01/03/a@example.com-k.json"}, // UTC date
-		{"x/", t0, "o'brien/x@example.com", "k", "x/2026/11/23/o_brien_x@example.com-k.json"},
+			"offboarding/2026/01/03/a@example.com-" + EmailDigest("a@example.com") + "-k.json"}, // UTC date
+		{"x/", t0, "o'brien/x@example.com", "k", "x/2026/11/23/o_brien_x@example.com-" + EmailDigest("o'brien/x@example.com") + "-k.json"},
 	}
 	for _, tt := range tests {
 		if got := Key(tt.prefix, tt.at, tt.email, tt.reqKey); got != tt.want {
 			t.Errorf("Key(%q, %v, %q, %q) = %q, want %q", tt.prefix, tt.at, tt.email, tt.reqKey, got, tt.want)
 		}
+	}
+	// Distinct people, distinct keys, although their readable parts agree;
+	// the same person in another case, the same key.
+	if Key("p/", t0, "o'brien@x.example", "k") == Key("p/", t0, "o_brien@x.example", "k") {
+		t.Error("o'brien and o_brien share a key")
+	}
+	if Key("p/", t0, "O'Brien@X.example", "k") != Key("p/", t0, " o'brien@x.example", "k") {
+		t.Error("case or spaces changed the key of one person")
+	}
+	if EmailDigest("a@example.com") != "" && len(EmailDigest("a@example.com")) != 16 {
+		t.Errorf("digest %q", EmailDigest("a@example.com"))
 	}
 }
 

@@ -3,6 +3,8 @@ package journal
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,16 +25,28 @@ const DefaultPrefix = "offboarding/"
 
 // Key is the S3 key of the record of one request:
 //
-//	<prefix><yyyy>/<mm>/<dd>/<email>-<request key>.json
+//	<prefix><yyyy>/<mm>/<dd>/<email>-<email digest>-<request key>.json
 //
 // The date is when the request was made (UTC), so a redelivery or a
 // duplicate of the request lands on the same record, a bucket lifecycle rule
 // can expire old records by prefix, and an auditor can list a day. The email
 // comes before the request key so that a person's records of one day sort
 // together; requestKey is message.Request.RequestKey.
+//
+// The readable email is lossy (o'brien and o_brien read the same), so the
+// digest of the exact email (trimmed, lower case: the Admin API ignores
+// case) follows it: two people never share a record.
 func Key(prefix string, requestedAt time.Time, email, requestKey string) string {
-	return prefix + requestedAt.UTC().Format("2006/01/02") + "/" + emailSlug(email) + "-" + requestKey + ".json"
+	return prefix + requestedAt.UTC().Format("2006/01/02") + "/" + emailSlug(normalEmail(email)) + "-" + EmailDigest(email) + "-" + requestKey + ".json"
 }
+
+// EmailDigest is 64 bits of the SHA-256 of the normalised email, in hex.
+func EmailDigest(email string) string {
+	sum := sha256.Sum256([]byte(normalEmail(email)))
+	return hex.EncodeToString(sum[:8])
+}
+
+func normalEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // emailSlug keeps an email readable in a key; characters S3 or a shell
 // would trip over become '_'. The record itself holds the exact email.
@@ -73,7 +87,12 @@ func (s *Store) Open(ctx context.Context, key string, fresh func() *Record) (*En
 		return nil, err
 	}
 	if rec == nil {
-		rec = fresh()
+		return &Entry{Record: fresh(), store: s}, nil
+	}
+	if want := fresh(); normalEmail(rec.Email) != normalEmail(want.Email) {
+		// Keys are meant to be injective; should two emails ever meet on
+		// one, refuse rather than mix two people's offboardings.
+		return nil, fmt.Errorf("journal %s belongs to another person (%s)", s.Location(key), rec.Email)
 	}
 	return &Entry{Record: rec, etag: etag, store: s}, nil
 }

@@ -35,6 +35,9 @@ const (
 	MetricPeopleOffboarded  = "PeopleOffboarded"
 	MetricKeysRevoked       = "KeysRevoked"
 	MetricFailures          = "Failures"
+	// MetricNotFound counts requests whose email matched no user and no
+	// pending invite: HR named someone the organization does not know.
+	MetricNotFound = "RequestsNotFound"
 )
 
 // Handler is the SQS batch handler.
@@ -168,6 +171,11 @@ func (h *Handler) offboardOne(ctx context.Context, p parsedMessage, clients *cli
 		s.FailureKind, s.Error = kind, logging.Redact(err.Error())
 		rec.Count(MetricFailures, 1)
 		rec.Count(MetricFailures, 1, metrics.Dim{Name: "Kind", Value: kind})
+	}
+	if res != nil && res.Outcome == NotFound {
+		rec.Count(MetricNotFound, 1)
+		h.deps.Log.WarnContext(ctx, "offboarding request matched no user and no invite: check the email",
+			"email", p.req.Email, "ticket", logging.Redact(p.req.Ticket), "message_id", p.at.MessageID, "dry_run", res.DryRun)
 	}
 	if res != nil && !s.DryRun {
 		if res.Outcome == Offboarded {
@@ -367,7 +375,7 @@ func (s *Summary) fromResult(res *Result) {
 		return
 	}
 	s.Outcome = string(res.Outcome)
-	if res.Outcome == DryRun {
+	if res.DryRun {
 		s.DryRun = true
 	}
 	s.Journal = res.JournalLocation

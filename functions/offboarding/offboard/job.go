@@ -55,7 +55,8 @@ type Outcome string
 const (
 	Offboarded        Outcome = "offboarded"         // this attempt removed something and nothing is left
 	AlreadyOffboarded Outcome = "already_offboarded" // an earlier attempt or someone else had done it all
-	NothingToDo       Outcome = "nothing_to_do"      // no user, no pending invite, no record
+	NothingToDo       Outcome = "nothing_to_do"      // everything found was left alone (guards)
+	NotFound          Outcome = "not_found"          // no user, no pending invite, no earlier record: a typo or the wrong person?
 	DryRun            Outcome = "dry_run"            // the plan, not applied
 	Refused           Outcome = "refused"            // a guard said no; nothing was changed
 	Incomplete        Outcome = "incomplete"         // a step failed; SQS will redeliver
@@ -74,6 +75,8 @@ func (c Counts) empty() bool { return c == Counts{} }
 // Result is what one offboarding did.
 type Result struct {
 	Outcome Outcome `json:"outcome"`
+	// DryRun: nothing was changed, whatever asked for the dry run.
+	DryRun bool `json:"dry_run"`
 	// Refusal says why a guard refused the offboarding.
 	Refusal string `json:"refusal,omitempty"`
 	// Done counts what this attempt removed (or, in a dry run, would remove);
@@ -124,8 +127,8 @@ type projectWork struct {
 // dry-run mode (and the journal staying unwritten) differs.
 func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attempt) (*Result, error) {
 	now := o.now()
-	res := &Result{}
 	dryRun := o.Client.DryRun()
+	res := &Result{DryRun: dryRun}
 
 	// Protected people are refused before the first call: not even their
 	// invites are looked at.
@@ -195,8 +198,12 @@ func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attem
 
 	applyErr := o.apply(ctx, req, w, retry, rec, res)
 
+	notFound := w.user == nil && len(w.invites) == 0 && blank(rec)
 	if dryRun {
 		res.Outcome = DryRun
+		if notFound {
+			res.Outcome = NotFound
+		}
 		return res, nil
 	}
 	end := o.now()
@@ -228,6 +235,8 @@ func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attem
 		res.Outcome = Offboarded
 	case !res.Earlier.empty() || len(rec.Attempts) > 1:
 		res.Outcome = AlreadyOffboarded
+	case notFound:
+		res.Outcome = NotFound
 	default:
 		res.Outcome = NothingToDo
 	}
@@ -680,6 +689,11 @@ func unfinished(rec *journal.Record) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// blank reports a record with nothing in it: no user, no item.
+func blank(rec *journal.Record) bool {
+	return rec.User == nil && len(rec.Projects) == 0 && len(rec.APIKeys) == 0 && len(rec.Invites) == 0
 }
 
 // finalCounts counts what the record shows as removed.

@@ -344,7 +344,7 @@ func TestOffboardWithoutUserRevokesInvites(t *testing.T) {
 		t.Fatalf("Offboard = %s %+v, %v", res.Outcome, res.Done, err)
 	}
 	res, err = o.offboarder(false, guard.Rules{}).Offboard(ctx, request("nobody@example.com"), Attempt{MessageID: "m2"})
-	if err != nil || res.Outcome != NothingToDo {
+	if err != nil || res.Outcome != NotFound {
 		t.Fatalf("unknown person: %s, %v", res.Outcome, err)
 	}
 }

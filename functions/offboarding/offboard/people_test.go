@@ -1,7 +1,9 @@
 package offboard
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -57,4 +59,80 @@ func TestTwoPeopleNeverShareAJournalRecord(t *testing.T) {
 			t.Errorf("restore did not invite %s back (invites %v)", e, invited)
 		}
 	}
+}
+
+// TestHandleUnknownEmailIsNotFound: an email that matches no user and no
+// invite is not a success: its own outcome, a metric and a warning.
+func TestHandleUnknownEmailIsNotFound(t *testing.T) {
+	for _, dry := range []bool{false, true} {
+		o := newOrg(t, 1, 0)
+		s := newStack(t, o)
+		env := map[string]string{}
+		if dry {
+			env["ORGWARDEN_DRY_RUN"] = "true"
+		}
+		resp := s.invoke(t, env,
+			sqsMessage("m-ghost", `{"email":"nobody.here@example.com","ticket":"HR-404"}`, 1),
+			sqsMessage("m-jane", `{"email":"jane.leaver@example.com"}`, 1))
+		if len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("failures %v", failedIDs(resp))
+		}
+		sums := summaries(t, o.logs.String())
+		if got := sums["m-ghost"].Outcome; got != string(NotFound) {
+			t.Errorf("dry run %v: unknown email outcome %q, want %q", dry, got, NotFound)
+		}
+		if got := sums["m-jane"].Outcome; got == string(NotFound) {
+			t.Errorf("dry run %v: jane reported not found", dry)
+		}
+		if n := metricSum(o.logs.String(), MetricNotFound); n != 1 {
+			t.Errorf("dry run %v: %s = %v, want 1", dry, MetricNotFound, n)
+		}
+		warned := false
+		for _, line := range logLines(t, o.logs.String()) {
+			if line["level"] == "WARN" && line["email"] == "nobody.here@example.com" && strings.Contains(line["message"].(string), "no user and no invite") {
+				warned = true
+			}
+		}
+		if !warned {
+			t.Errorf("dry run %v: no warning names the unknown email", dry)
+		}
+	}
+}
+
+// metricSum sums one EMF metric over the logs.
+func metricSum(logs, name string) float64 {
+	var n float64
+	for _, rec := range jsonLines(logs) {
+		if rec["_aws"] == nil {
+			continue
+		}
+		if v, ok := rec[name].(float64); ok {
+			n += v
+		}
+	}
+	return n
+}
+
+func logLines(t *testing.T, logs string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, rec := range jsonLines(logs) {
+		if _, ok := rec["message"].(string); ok {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+func jsonLines(logs string) []map[string]any {
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	sc.Buffer(make([]byte, 1<<20), 1<<22)
+	for sc.Scan() {
+		var rec map[string]any
+		if json.Unmarshal(sc.Bytes(), &rec) == nil {
+			out = append(out, rec)
+		}
+	}
+	return out
 }

@@ -162,7 +162,7 @@ func (h *Handler) offboardOne(ctx context.Context, p parsedMessage, clients *cli
 		s.fromRequest(p.req)
 		var c *adminclient.Client
 		if c, err = clients.get(ctx, p.req.DryRun); err == nil {
-			res, err = h.offboarder(c).Offboard(ctx, p.req, p.at)
+			res, err = h.offboarder(c, clients.users(c)).Offboard(ctx, p.req, p.at)
 		}
 	}
 	s.fromResult(res)
@@ -221,8 +221,8 @@ func (h *Handler) Run(ctx context.Context, body []byte) (Summary, error) {
 	return s, err
 }
 
-func (h *Handler) offboarder(c *adminclient.Client) *Offboarder {
-	return &Offboarder{Client: c, Rules: h.deps.Common.Rules, MaxKeyRevocations: h.deps.Common.MaxDeletions,
+func (h *Handler) offboarder(c *adminclient.Client, users UserFinder) *Offboarder {
+	return &Offboarder{Client: c, Users: users, Rules: h.deps.Common.Rules, MaxKeyRevocations: h.deps.Common.MaxDeletions,
 		Journal: h.journal, Prefix: h.cfg.JournalPrefix, Log: h.deps.Log, Now: h.Now}
 }
 
@@ -292,12 +292,25 @@ func anyLeaf(err error, pred func(error) bool) bool {
 }
 
 // clientCache makes at most one real and one dry-run Admin API client per
-// invocation, shared by its messages (and so is their rate limit).
+// invocation, shared by its messages (and so is their rate limit), and one
+// user index: an invocation lists the organization's users at most once.
 type clientCache struct {
-	deps *app.Deps
-	mu   sync.Mutex
-	real *adminclient.Client
-	dry  *adminclient.Client
+	deps  *app.Deps
+	mu    sync.Mutex
+	real  *adminclient.Client
+	dry   *adminclient.Client
+	index *adminclient.UserIndex
+}
+
+// users returns the invocation's user index, built on the first client
+// asked for (lookups only read, so either client serves).
+func (c *clientCache) users(cl *adminclient.Client) *adminclient.UserIndex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.index == nil {
+		c.index = cl.NewUserIndex()
+	}
+	return c.index
 }
 
 func (c *clientCache) get(ctx context.Context, dryRun bool) (*adminclient.Client, error) {

@@ -24,7 +24,11 @@ import (
 // concurrent use on different people.
 type Offboarder struct {
 	Client *adminclient.Client
-	Rules  guard.Rules
+	// Users finds the person's user; nil means Client. The handler gives
+	// every message of a batch one adminclient.UserIndex, so unknown emails
+	// cost one listing of the users per batch.
+	Users UserFinder
+	Rules guard.Rules
 	// MaxKeyRevocations caps the API keys one offboarding may revoke
 	// (ORGWARDEN_MAX_DELETIONS). Keys are the deletions whose blast radius
 	// reaches beyond the person: a production system may run on one. An
@@ -36,6 +40,11 @@ type Offboarder struct {
 	Prefix  string
 	Log     *slog.Logger
 	Now     func() time.Time
+}
+
+// UserFinder finds an organization user by email (ErrNotFound when none).
+type UserFinder interface {
+	UserByEmail(ctx context.Context, email string) (openai.OrganizationUser, error)
 }
 
 // Attempt is what the queue says about this delivery of a request.
@@ -261,7 +270,11 @@ func (o *Offboarder) now() time.Time {
 func (o *Offboarder) plan(ctx context.Context, req message.Request) (*work, error) {
 	w := &work{scanned: map[string]bool{}}
 
-	u, err := o.Client.UserByEmail(ctx, req.Email)
+	var users UserFinder = o.Client
+	if o.Users != nil {
+		users = o.Users
+	}
+	u, err := users.UserByEmail(ctx, req.Email)
 	switch {
 	case errors.Is(err, adminclient.ErrNotFound):
 		// No user: the invites alone are revoked.

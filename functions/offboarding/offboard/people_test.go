@@ -4,8 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/restore"
@@ -135,4 +139,56 @@ func jsonLines(logs string) []map[string]any {
 		}
 	}
 	return out
+}
+
+// TestHandleUnknownEmailsListUsersOncePerBatch: a batch of unknown emails
+// (a redelivered HR export, say) in a large organization lists the users
+// once for the whole batch, not once per message.
+func TestHandleUnknownEmailsListUsersOncePerBatch(t *testing.T) {
+	o := newOrg(t, 1, 0)
+	s := newStack(t, o)
+	for i := range 450 {
+		_, err := o.emu.AddUser(emulator.NewUser{Email: fmt.Sprintf("staff%03d@example.com", i), Role: "reader"})
+		must(t, err)
+	}
+	users := len(o.emu.Users())
+	pages := (users + 99) / 100
+	var records []events.SQSMessage
+	for i := range 10 {
+		records = append(records, sqsMessage(fmt.Sprintf("m-%d", i), fmt.Sprintf(`{"email":"gone%d@example.com"}`, i), 3))
+	}
+	records = append(records, sqsMessage("m-jane", `{"email":"jane.leaver@example.com"}`, 3))
+	o.emu.ResetRequests()
+	resp := s.invoke(t, nil, records...)
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %v", failedIDs(resp))
+	}
+	fullListings, filtered, total := 0, 0, 0
+	for _, r := range o.emu.Requests() {
+		total++
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.Path, "/organization/users") {
+			continue
+		}
+		if strings.Contains(r.Query, "emails") {
+			filtered++
+		} else {
+			fullListings++
+		}
+	}
+	if fullListings > pages {
+		t.Errorf("%d pages of the user list fetched for %d unknown emails (%d requests in all); want at most one listing (%d pages)",
+			fullListings, 10, total, pages)
+	}
+	if filtered != len(records) {
+		t.Errorf("%d filtered lookups, want one per message (%d)", filtered, len(records))
+	}
+	sums := summaries(t, o.logs.String())
+	for i := range 10 {
+		if got := sums[fmt.Sprintf("m-%d", i)].Outcome; got != string(NotFound) {
+			t.Errorf("m-%d: %s", i, got)
+		}
+	}
+	if got := sums["m-jane"].Outcome; got != string(Offboarded) {
+		t.Errorf("jane: %s", got)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,21 +117,7 @@ func TestInvokeOffboardingThenRestore(t *testing.T) {
 		t.Fatalf("dry-run restore sent %d mutating requests", n-mutations)
 	}
 
-	obj, err := s3srv.Client().GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("journal"), Key: aws.String(aliceKey)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer obj.Body.Close()
-	file := filepath.Join(t.TempDir(), "alice.json")
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.ReadFrom(obj.Body); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	code, stdout, stderr = runCLI(t, env, "restore", "--record", file, "--json")
+	code, stdout, stderr = runCLI(t, env, "restore", "--record", "s3://journal/"+aliceKey, "--json")
 	if code != 0 {
 		t.Fatalf("restore exit %d: %s", code, stderr)
 	}
@@ -173,5 +160,89 @@ func TestRunOffboardingDryRun(t *testing.T) {
 	code, _, stderr = runCLI(t, env, "restore")
 	if code != 2 || !strings.Contains(stderr, "--record is required") {
 		t.Errorf("restore without --record: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestRestoreTrustsOnlyOrgwardensRecords: restore reads records only from
+// the journal bucket and prefix, intact, and gives back an owner role only
+// with --allow-owner. Every refusal changes nothing.
+func TestRestoreTrustsOnlyOrgwardensRecords(t *testing.T) {
+	ctx := context.Background()
+	env, emu, s3srv := offboardingEnv(t)
+	if _, err := emu.AddUser(emulator.NewUser{Email: "olivia.owner@example.com", Role: "owner"}); err != nil {
+		t.Fatal(err)
+	}
+	env["ORGWARDEN_ALLOW_OWNERS"] = "true"
+	code, stdout, stderr := runCLI(t, env, "run", "offboarding", "--email", "olivia.owner@example.com", "--ticket", "HR-9")
+	if code != 0 {
+		t.Fatalf("offboard the owner: exit %d: %s", code, stderr)
+	}
+	var sum struct{ Outcome, Journal string }
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || sum.Outcome != "offboarded" || sum.Journal == "" {
+		t.Fatalf("summary %s (%v)", stdout, err)
+	}
+	key := strings.TrimPrefix(sum.Journal, "s3://journal/")
+	s3c := s3srv.Client()
+	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("journal"), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	meta := obj.Metadata
+
+	// A forged record: an outsider, as owner, from a local file.
+	forged := strings.ReplaceAll(string(body), "olivia.owner@example.com", "mallory@evil.example")
+	file := filepath.Join(t.TempDir(), "forged.json")
+	if err := os.WriteFile(file, []byte(forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	put := func(k, b string) string {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("journal"), Key: aws.String(k), Body: strings.NewReader(b), Metadata: meta}); err != nil {
+			t.Fatal(err)
+		}
+		return "s3://journal/" + k
+	}
+	tampered := strings.Replace(string(body), `"org_role": "owner"`, `"org_role": "owner", "name": "x"`, 1)
+	tests := []struct {
+		name string
+		args func() []string
+		want string
+		exit int
+	}{
+		{"forged local file", func() []string { return []string{"--record", file, "--allow-owner"} }, "never from a local file", 1},
+		{"another prefix", func() []string {
+			return []string{"--record", put("uploads/2026/11/23/x.json", string(body)), "--allow-owner"}
+		}, "not a record under the journal prefix", 1},
+		{"tampered", func() []string { return []string{"--record", put(key, tampered), "--allow-owner"} }, "does not match its checksum", 1},
+		{"forged in the bucket", func() []string {
+			return []string{"--record", put("offboarding/2026/11/23/mallory.json", forged), "--allow-owner"}
+		}, "checksum", 1},
+		{"owner without --allow-owner", func() []string { return []string{"--record", put(key, string(body))} }, "--allow-owner", 1},
+		{"owner with --allow-owner", func() []string { return []string{"--record", "s3://journal/" + key, "--allow-owner"} }, "", 0},
+	}
+	for _, tt := range tests {
+		before := len(emu.MutatingRequests())
+		code, stdout, stderr := runCLI(t, env, append([]string{"restore"}, tt.args()...)...)
+		if code != tt.exit || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q (stdout %s)", tt.name, code, stderr, tt.exit, tt.want, stdout)
+		}
+		if tt.exit != 0 {
+			if n := len(emu.MutatingRequests()) - before; n != 0 {
+				t.Errorf("%s: refused restore sent %d changes", tt.name, n)
+			}
+		}
+	}
+	owners := 0
+	for _, in := range emu.Invites() {
+		if strings.Contains(in.Email, "evil") {
+			t.Errorf("an outsider was invited: %+v", in)
+		}
+		if in.Email == "olivia.owner@example.com" && in.Role == "owner" {
+			owners++
+		}
+	}
+	if owners != 1 {
+		t.Errorf("owner re-invites %d, want 1 (invites %+v)", owners, emu.Invites())
 	}
 }

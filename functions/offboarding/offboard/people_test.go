@@ -44,9 +44,9 @@ func TestTwoPeopleNeverShareAJournalRecord(t *testing.T) {
 		t.Fatalf("two people share a record: %v", listJournal(t, o))
 	}
 	for loc := range locations {
-		rec, err := journal.Read(ctx, o.store.S3, loc)
+		rec, err := journal.Read(ctx, o.store.S3, journalBucket, journal.DefaultPrefix, loc)
 		must(t, err)
-		rep, err := restore.Restore(ctx, o.client(false, 4), rec, "")
+		rep, err := restore.Restore(ctx, o.client(false, 4), rec, "", restore.Options{})
 		must(t, err)
 		if rep.Email != rec.Email {
 			t.Errorf("restore of %s invited %s", loc, rep.Email)

@@ -80,6 +80,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	parsed := make([]parsedMessage, len(ev.Records))
 	for i, m := range ev.Records {
 		parsed[i] = parseMessage(m)
+		parsed[i].preview = h.deps.Common.DryRun
 		g := "bad/" + m.MessageId
 		if parsed[i].err == nil {
 			g = parsed[i].req.NormalizedEmail() + "/" + parsed[i].req.RequestKey()
@@ -114,6 +115,10 @@ type parsedMessage struct {
 	req message.Request
 	err error
 	at  Attempt
+	// body is the message as received; preview says to journal it as a
+	// preview when the configured dry run kept it from being applied.
+	body    string
+	preview bool
 }
 
 func parseMessage(m events.SQSMessage) parsedMessage {
@@ -123,6 +128,7 @@ func parseMessage(m events.SQSMessage) parsedMessage {
 		p.at.SentAt = time.UnixMilli(ms).UTC()
 	}
 	p.req, p.err = message.Parse([]byte(m.Body))
+	p.body = m.Body
 	return p
 }
 
@@ -166,6 +172,11 @@ func (h *Handler) offboardOne(ctx context.Context, p parsedMessage, clients *cli
 		}
 	}
 	s.fromResult(res)
+	if err == nil && p.preview && !p.req.DryRun && res != nil && (res.Outcome == DryRun || res.Outcome == NotFound) {
+		// Only the configuration's dry run kept the request from being
+		// applied: keep it for orgwarden replay, or have SQS retry.
+		s.Preview, err = h.savePreview(ctx, p, res)
+	}
 	if err != nil {
 		kind := classify(err)
 		s.FailureKind, s.Error = kind, logging.Redact(err.Error())
@@ -360,7 +371,9 @@ type Summary struct {
 	// person owned, and someone should take them over.
 	ServiceAccountsForReview []journal.ServiceAccount `json:"service_accounts_for_review,omitempty"`
 	Journal                  string                   `json:"journal,omitempty"`
-	DurationMs               int64                    `json:"duration_ms"`
+	// Preview is where a request received in dry run waits for replay.
+	Preview    string `json:"preview,omitempty"`
+	DurationMs int64  `json:"duration_ms"`
 }
 
 // maxSummaryItems keeps a summary within what one CloudWatch Logs event

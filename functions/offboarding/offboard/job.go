@@ -54,6 +54,10 @@ type Attempt struct {
 	// SentAt dates the journal record when the request carries no
 	// requested_at; a redelivery keeps the original send time.
 	SentAt time.Time
+	// Replay: a request received in dry run, applied later by orgwarden
+	// replay. A person who joined, or was invited, after SentAt is not the
+	// person the request was about any more, and is refused.
+	Replay bool
 }
 
 // Outcome is the result of one offboarding request, as the summary and the
@@ -153,6 +157,12 @@ func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attem
 		}
 		res.Outcome = Incomplete
 		return res, err
+	}
+
+	if at.Replay {
+		if why := joinedSince(w, at.SentAt); why != "" {
+			return o.refuse(res, why)
+		}
 	}
 
 	dated := req.RequestedAt
@@ -505,6 +515,23 @@ func rejoined(rec *journal.Record, w *work) string {
 		if in.CreatedAt > done {
 			return fmt.Sprintf("invite %s was sent after this offboarding completed (%s); send a new request to offboard again",
 				in.ID, rec.UpdatedAt.Format(time.RFC3339))
+		}
+	}
+	return ""
+}
+
+// joinedSince says why a replayed request, sent at sent, must not act on
+// what the plan found: a user or invite newer than the request.
+func joinedSince(w *work, sent time.Time) string {
+	if sent.IsZero() {
+		return "the preview has no send time; a replay cannot tell whether the person rejoined since"
+	}
+	if w.user != nil && w.user.AddedAt > sent.Unix() {
+		return fmt.Sprintf("user %s joined after the request was sent (%s); send a new request to offboard them", w.user.ID, sent.Format(time.RFC3339))
+	}
+	for _, in := range w.invites {
+		if in.CreatedAt > sent.Unix() {
+			return fmt.Sprintf("invite %s was sent after the request (%s); send a new request to offboard them", in.ID, sent.Format(time.RFC3339))
 		}
 	}
 	return ""

@@ -144,8 +144,12 @@ func Sum(r *Record) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode journal: %w", err)
 	}
+	return sha256Hex(b), nil
+}
+
+func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(h[:]), nil
+	return "sha256:" + hex.EncodeToString(h[:])
 }
 
 // verify checks that rec, read from key, is intact: its checksum matches

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -244,5 +246,79 @@ func TestRestoreTrustsOnlyOrgwardensRecords(t *testing.T) {
 	}
 	if owners != 1 {
 		t.Errorf("owner re-invites %d, want 1 (invites %+v)", owners, emu.Invites())
+	}
+}
+
+// TestRunOffboardingPreviewNeedsOnlyTheAdminAPI: a local preview needs no
+// dead-letter queue, no bucket, no AWS at all; a real run still needs the
+// journal it writes ahead.
+func TestRunOffboardingPreviewNeedsOnlyTheAdminAPI(t *testing.T) {
+	full, emu, _ := offboardingEnv(t)
+	env := map[string]string{"OPENAI_BASE_URL": full["OPENAI_BASE_URL"], "OPENAI_ADMIN_KEY": full["OPENAI_ADMIN_KEY"]}
+	for _, args := range [][]string{
+		{"run", "offboarding", "--email", "bob.leaver@example.com", "--dry-run"},
+	} {
+		code, stdout, stderr := runCLI(t, env, args...)
+		var s struct{ Outcome string }
+		if code != 0 || json.Unmarshal([]byte(stdout), &s) != nil || s.Outcome != "dry_run" {
+			t.Errorf("%v: exit %d, stdout %s, stderr %s", args, code, stdout, stderr)
+		}
+	}
+	env["ORGWARDEN_DRY_RUN"] = "true"
+	if code, stdout, stderr := runCLI(t, env, "run", "offboarding", "--email", "bob.leaver@example.com"); code != 0 || !strings.Contains(stdout, `"dry_run"`) {
+		t.Errorf("ORGWARDEN_DRY_RUN=true: exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+	delete(env, "ORGWARDEN_DRY_RUN")
+	code, _, stderr := runCLI(t, env, "run", "offboarding", "--email", "bob.leaver@example.com")
+	if code == 0 || !strings.Contains(stderr, "ORGWARDEN_JOURNAL_BUCKET") {
+		t.Errorf("real run without a journal: exit %d, stderr %q", code, stderr)
+	}
+	if n := len(emu.MutatingRequests()); n != 0 {
+		t.Errorf("%d changes sent", n)
+	}
+}
+
+// TestReplayAppliesDryRunRequestsOnceLive: the example event, received by
+// the function in dry run, is journaled as previews; orgwarden replay
+// previews them, refuses --apply while dry run is still configured, then
+// offboards the three people once, and a second replay changes nothing.
+func TestReplayAppliesDryRunRequestsOnceLive(t *testing.T) {
+	env, emu, _ := offboardingEnv(t)
+	example, err := os.ReadFile(filepath.Join("..", "..", "functions", "offboarding", "examples", "sqs-event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sent after the people joined: a replay refuses people newer than the request.
+	now := strconv.FormatInt(time.Now().Add(time.Second).UnixMilli(), 10)
+	event := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(event, []byte(strings.ReplaceAll(string(example), "1795428000000", now)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env["ORGWARDEN_DRY_RUN"] = "true"
+	if code, _, stderr := runCLI(t, env, "invoke", "offboarding", "--event", event); code != 0 {
+		t.Fatalf("invoke in dry run: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, env, "replay", "--apply"); code == 0 || !strings.Contains(stderr, "ORGWARDEN_DRY_RUN") {
+		t.Errorf("replay --apply in dry run: exit %d, stderr %q", code, stderr)
+	}
+	delete(env, "ORGWARDEN_DRY_RUN")
+	code, stdout, stderr := runCLI(t, env, "replay")
+	if code != 0 || strings.Count(stdout, " dry_run") != 3 {
+		t.Errorf("replay preview: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if n := len(emu.MutatingRequests()); n != 0 {
+		t.Fatalf("%d changes before --apply", n)
+	}
+	code, stdout, stderr = runCLI(t, env, "replay", "--apply")
+	if code != 0 || strings.Count(stdout, " offboarded") != 3 {
+		t.Fatalf("replay --apply: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if n := len(emu.Users()); n != 1 {
+		t.Errorf("%d users left, want only the organization's owner", n)
+	}
+	before := len(emu.MutatingRequests())
+	code, stdout, _ = runCLI(t, env, "replay", "--apply")
+	if code != 0 || strings.Count(stdout, "already replayed") != 3 || len(emu.MutatingRequests()) != before {
+		t.Errorf("second replay: exit %d, %d changes\n%s", code, len(emu.MutatingRequests())-before, stdout)
 	}
 }

@@ -74,3 +74,29 @@ func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Handler
 	}
 	return New(deps, cfg), nil
 }
+
+// FromEnvLocal builds the handler for runs outside SQS (orgwarden run
+// offboarding, orgwarden replay), which never dead-letter: no
+// ORGWARDEN_DLQ_URL. A preview needs nothing but the Admin API: it is
+// forced to dry run, and reads the journal (what earlier attempts did)
+// only when ORGWARDEN_JOURNAL_BUCKET is set. Anything else requires the
+// journal, which a real run writes before its first change.
+func FromEnvLocal(ctx context.Context, env config.Lookup, opts app.Options, preview bool) (*Handler, error) {
+	r := config.NewReader(env)
+	var cfg Config
+	if _, set := env("ORGWARDEN_JOURNAL_BUCKET"); set || !preview {
+		cfg = ReadJournalConfig(r)
+	}
+	deps, err := app.Load(ctx, Function, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	if preview {
+		deps.Common.DryRun = true
+	}
+	h := New(deps, cfg)
+	if cfg.JournalBucket == "" {
+		h.journal = nil
+	}
+	return h, nil
+}

@@ -74,6 +74,16 @@ func TestDryRunRequestsAreReplayedOnceLive(t *testing.T) {
 	if sum := summaries(t, o.logs.String())["m-jane"]; !strings.Contains(sum.Preview, journal.PreviewDir) {
 		t.Errorf("summary does not say where the preview is: %+v", sum)
 	}
+	previews, err := o.store.Previews(ctx, journal.DefaultPrefix)
+	must(t, err)
+	deliveries := map[string]int{}
+	for _, e := range previews {
+		must(t, e.Err)
+		deliveries[e.Preview.Email] = e.Preview.Deliveries
+	}
+	if len(deliveries) != 2 || deliveries["jane.leaver@example.com"] != 2 || deliveries["ghost@example.com"] != 1 {
+		t.Errorf("previews by email and deliveries %v; want jane (twice) and ghost, not bob who asked for a preview", deliveries)
+	}
 
 	// Still in dry run: applying is refused; previewing changes nothing.
 	if _, err := s.handler(t, dry).Replay(ctx, true); !errors.Is(err, ErrStillDryRun) {

@@ -185,3 +185,32 @@ func TestReplayRefusesTamperedPreviewsAndRejoinedPeople(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviewKeepsKeyMaterialOut: a key pasted into a request received in
+// dry run is masked in the preview, as in the journal and the logs.
+func TestPreviewKeepsKeyMaterialOut(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t, 1, 1)
+	s := newStack(t, o)
+	planted := "sk-proj-" + strings.Repeat("Zq9", 12)
+	resp := s.invoke(t, map[string]string{"ORGWARDEN_DRY_RUN": "true"},
+		sentNow("m-1", `{"email":"jane.leaver@example.com","reason":"old key was `+planted+`"}`, 1))
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %v", failedIDs(resp))
+	}
+	keys := listJournal(t, o)
+	if len(keys) != 1 {
+		t.Fatalf("journal %v, want one preview", keys)
+	}
+	obj, err := o.store.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(journalBucket), Key: aws.String(keys[0])})
+	must(t, err)
+	body, err := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	must(t, err)
+	if strings.Contains(string(body), planted) || strings.Contains(o.logs.String(), planted) {
+		t.Error("the planted key reached the preview or the logs")
+	}
+	if !strings.Contains(string(body), "old key was sk-proj-") {
+		t.Error("the preview lost the request's reason")
+	}
+}

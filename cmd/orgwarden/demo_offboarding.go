@@ -110,7 +110,7 @@ func runOffboardingDemo(ctx context.Context, d *demo) error {
 	if leaverSum.Journal == "" {
 		return fmt.Errorf("no journal for %s (outcome %s: %s)", leaver.Email, leaverSum.Outcome, leaverSum.Error)
 	}
-	rec, err := journal.Read(ctx, d.aws.S3.Client(), leaverSum.Journal)
+	rec, err := journal.Read(ctx, d.aws.S3.Client(), d.resource.StateBucket, journal.DefaultPrefix, leaverSum.Journal)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func runOffboardingDemo(ctx context.Context, d *demo) error {
 	if err != nil {
 		return err
 	}
-	rep, err := restore.Restore(ctx, client, rec, "")
+	rep, err := restore.Restore(ctx, client, rec, "", restore.Options{})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard"
@@ -22,5 +25,68 @@ func offboardingFunction() lambdaFunction {
 			return h.Handle, nil
 		},
 		deleting: offboardingJob,
+	}
+}
+
+// replayCommand is `orgwarden replay`: the offboarding requests received
+// while the function ran in dry run, applied once it is live.
+func (c *cli) replayCommand() command {
+	return command{"replay offboarding requests received while the function ran in dry run", c.replayCmd}
+}
+
+func (c *cli) replayCmd(ctx context.Context, args []string) error {
+	fs := c.flags("replay", "replay [--apply] [--json]   (previews in ORGWARDEN_JOURNAL_BUCKET under ORGWARDEN_JOURNAL_PREFIX/previews/)")
+	apply := fs.Bool("apply", false, "offboard for real; without it, show what a replay would do")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	h, err := offboard.FromEnvLocal(ctx, c.env, app.Options{Out: c.stderr}, false)
+	if err != nil {
+		return err
+	}
+	results, replayErr := h.Replay(ctx, *apply)
+	if errors.Is(replayErr, offboard.ErrStillDryRun) {
+		return replayErr
+	}
+	if *asJSON {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return err
+		}
+	} else {
+		printReplay(c.stdout, results, *apply)
+	}
+	return replayErr
+}
+
+func printReplay(w io.Writer, results []offboard.ReplayResult, apply bool) {
+	mode := " (preview: nothing was changed; --apply to offboard)"
+	if apply {
+		mode = ""
+	}
+	fmt.Fprintf(w, "Replay of %d offboarding request(s) received in dry run%s\n", len(results), mode)
+	for _, r := range results {
+		line := "  " + r.Preview + ": "
+		switch {
+		case r.Summary != nil:
+			line += r.Email + " " + r.Summary.Outcome
+			if r.Summary.Done != nil {
+				line += fmt.Sprintf(" (projects %d, keys %d, invites %d, user removed %v)",
+					r.Summary.Done.Projects, r.Summary.Done.APIKeys, r.Summary.Done.Invites, r.Summary.Done.UserRemoved)
+			}
+		case r.State != "":
+			line += r.Email + " already " + r.State
+		default:
+			line += "not replayed"
+		}
+		if r.Error != "" {
+			line += ": " + r.Error
+		}
+		fmt.Fprintln(w, line)
 	}
 }

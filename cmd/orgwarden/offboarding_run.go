@@ -46,7 +46,8 @@ func offboardingJob() deletingJob {
 				if err != nil {
 					return nil, err
 				}
-				h, err := offboard.FromEnv(ctx, env, opts)
+				// A preview needs only the Admin API (no queue, no bucket, no AWS).
+				h, err := offboard.FromEnvLocal(ctx, env, opts, dryRun)
 				if err != nil {
 					return nil, err
 				}

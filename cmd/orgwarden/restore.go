@@ -20,9 +20,10 @@ func (c *cli) restoreCommand() command {
 }
 
 func (c *cli) restoreCmd(ctx context.Context, args []string) error {
-	fs := c.flags("restore", "restore --record FILE|s3://BUCKET/KEY [--dry-run] [--reason R] [--json]")
-	record := fs.String("record", "", "the offboarding journal record: a file or s3://bucket/key (required)")
+	fs := c.flags("restore", "restore --record s3://BUCKET/KEY [--dry-run] [--allow-owner] [--reason R] [--json]")
+	record := fs.String("record", "", "the offboarding journal record, s3://BUCKET/KEY in ORGWARDEN_JOURNAL_BUCKET under ORGWARDEN_JOURNAL_PREFIX (required)")
 	dryRun := fs.Bool("dry-run", false, "report what would be done, change nothing")
+	allowOwner := fs.Bool("allow-owner", false, "restore the organization owner role when the record says owner (refused otherwise)")
 	reason := fs.String("reason", "", "why, for the change log (default: the record's key)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
@@ -31,11 +32,18 @@ func (c *cli) restoreCmd(ctx context.Context, args []string) error {
 	if *record == "" {
 		return fmt.Errorf("%w: --record is required", errUsage)
 	}
-	deps, err := app.Load(ctx, offboard.Function, config.NewReader(c.env), app.Options{Out: c.stderr})
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	// Records are trusted only where the offboarding function writes them:
+	// the journal bucket and prefix of its configuration.
+	r := config.NewReader(c.env)
+	jc := offboard.ReadJournalConfig(r)
+	deps, err := app.Load(ctx, offboard.Function, r, app.Options{Out: c.stderr})
 	if err != nil {
 		return err
 	}
-	rec, err := journal.Read(ctx, deps.AWS.S3, *record)
+	rec, err := journal.Read(ctx, deps.AWS.S3, jc.JournalBucket, jc.JournalPrefix, *record)
 	if err != nil {
 		return err
 	}
@@ -44,7 +52,7 @@ func (c *cli) restoreCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	ctx, _ = app.StartRun(ctx)
-	rep, restoreErr := restore.Restore(ctx, client, rec, *reason)
+	rep, restoreErr := restore.Restore(ctx, client, rec, *reason, restore.Options{AllowOwner: *allowOwner})
 	if rep != nil {
 		if *asJSON {
 			enc := json.NewEncoder(c.stdout)

@@ -35,15 +35,23 @@ type Config struct {
 // ReadConfig reads ORGWARDEN_DLQ_URL, ORGWARDEN_JOURNAL_BUCKET and
 // ORGWARDEN_JOURNAL_PREFIX; problems are collected in r.
 func ReadConfig(r *config.Reader) Config {
-	c := Config{
-		DLQURL:        r.Required("ORGWARDEN_DLQ_URL"),
-		JournalBucket: r.Required("ORGWARDEN_JOURNAL_BUCKET"),
-		JournalPrefix: r.String("ORGWARDEN_JOURNAL_PREFIX", journal.DefaultPrefix),
-	}
+	c := ReadJournalConfig(r)
+	c.DLQURL = r.Required("ORGWARDEN_DLQ_URL")
 	if c.DLQURL != "" {
 		if u, err := url.Parse(c.DLQURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			r.Fail("ORGWARDEN_DLQ_URL", "%q is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)", c.DLQURL)
 		}
+	}
+	return c
+}
+
+// ReadJournalConfig reads only where the journal is
+// (ORGWARDEN_JOURNAL_BUCKET, ORGWARDEN_JOURNAL_PREFIX): what restore and
+// replay need.
+func ReadJournalConfig(r *config.Reader) Config {
+	c := Config{
+		JournalBucket: r.Required("ORGWARDEN_JOURNAL_BUCKET"),
+		JournalPrefix: r.String("ORGWARDEN_JOURNAL_PREFIX", journal.DefaultPrefix),
 	}
 	if strings.HasPrefix(c.JournalBucket, "s3://") || strings.Contains(c.JournalBucket, "/") {
 		r.Fail("ORGWARDEN_JOURNAL_BUCKET", "%q: give the bucket name only", c.JournalBucket)
@@ -65,4 +73,30 @@ func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Handler
 		return nil, err
 	}
 	return New(deps, cfg), nil
+}
+
+// FromEnvLocal builds the handler for runs outside SQS (orgwarden run
+// offboarding, orgwarden replay), which never dead-letter: no
+// ORGWARDEN_DLQ_URL. A preview needs nothing but the Admin API: it is
+// forced to dry run, and reads the journal (what earlier attempts did)
+// only when ORGWARDEN_JOURNAL_BUCKET is set. Anything else requires the
+// journal, which a real run writes before its first change.
+func FromEnvLocal(ctx context.Context, env config.Lookup, opts app.Options, preview bool) (*Handler, error) {
+	r := config.NewReader(env)
+	var cfg Config
+	if _, set := env("ORGWARDEN_JOURNAL_BUCKET"); set || !preview {
+		cfg = ReadJournalConfig(r)
+	}
+	deps, err := app.Load(ctx, Function, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	if preview {
+		deps.Common.DryRun = true
+	}
+	h := New(deps, cfg)
+	if cfg.JournalBucket == "" {
+		h.journal = nil
+	}
+	return h, nil
 }

@@ -38,6 +38,9 @@ const (
 	MetricPeopleOffboarded  = "PeopleOffboarded"
 	MetricKeysRevoked       = "KeysRevoked"
 	MetricFailures          = "Failures"
+	// MetricNotFound counts requests whose email matched no user and no
+	// pending invite: HR named someone the organization does not know.
+	MetricNotFound = "RequestsNotFound"
 )
 
 // Handler is the SQS batch handler.
@@ -80,6 +83,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	parsed := make([]parsedMessage, len(ev.Records))
 	for i, m := range ev.Records {
 		parsed[i] = parseMessage(m)
+		parsed[i].preview = h.deps.Common.DryRun
 		g := "bad/" + m.MessageId
 		if parsed[i].err == nil {
 			g = parsed[i].req.NormalizedEmail() + "/" + parsed[i].req.RequestKey()
@@ -114,6 +118,10 @@ type parsedMessage struct {
 	req message.Request
 	err error
 	at  Attempt
+	// body is the message as received; preview says to journal it as a
+	// preview when the configured dry run kept it from being applied.
+	body    string
+	preview bool
 }
 
 func parseMessage(m events.SQSMessage) parsedMessage {
@@ -123,6 +131,7 @@ func parseMessage(m events.SQSMessage) parsedMessage {
 		p.at.SentAt = time.UnixMilli(ms).UTC()
 	}
 	p.req, p.err = message.Parse([]byte(m.Body))
+	p.body = m.Body
 	return p
 }
 
@@ -162,15 +171,25 @@ func (h *Handler) offboardOne(ctx context.Context, p parsedMessage, clients *cli
 		s.fromRequest(p.req)
 		var c *adminclient.Client
 		if c, err = clients.get(ctx, p.req.DryRun); err == nil {
-			res, err = h.offboarder(c).Offboard(ctx, p.req, p.at)
+			res, err = h.offboarder(c, clients.users(c)).Offboard(ctx, p.req, p.at)
 		}
 	}
 	s.fromResult(res)
+	if err == nil && p.preview && !p.req.DryRun && res != nil && (res.Outcome == DryRun || res.Outcome == NotFound) {
+		// Only the configuration's dry run kept the request from being
+		// applied: keep it for orgwarden replay, or have SQS retry.
+		s.Preview, err = h.savePreview(ctx, p, res)
+	}
 	if err != nil {
 		kind := classify(err)
 		s.FailureKind, s.Error = kind, logging.Redact(err.Error())
 		rec.Count(MetricFailures, 1)
 		rec.Count(MetricFailures, 1, metrics.Dim{Name: "Kind", Value: kind})
+	}
+	if res != nil && res.Outcome == NotFound {
+		rec.Count(MetricNotFound, 1)
+		h.deps.Log.WarnContext(ctx, "offboarding request matched no user and no invite: check the email",
+			"email", p.req.Email, "ticket", logging.Redact(p.req.Ticket), "message_id", p.at.MessageID, "dry_run", res.DryRun)
 	}
 	if res != nil && !s.DryRun {
 		if res.Outcome == Offboarded {
@@ -216,8 +235,8 @@ func (h *Handler) Run(ctx context.Context, body []byte) (Summary, error) {
 	return s, err
 }
 
-func (h *Handler) offboarder(c *adminclient.Client) *Offboarder {
-	return &Offboarder{Client: c, Rules: h.deps.Common.Rules, MaxKeyRevocations: h.deps.Common.MaxDeletions,
+func (h *Handler) offboarder(c *adminclient.Client, users UserFinder) *Offboarder {
+	return &Offboarder{Client: c, Users: users, Rules: h.deps.Common.Rules, MaxKeyRevocations: h.deps.Common.MaxDeletions,
 		Journal: h.journal, Prefix: h.cfg.JournalPrefix, Log: h.deps.Log, Now: h.Now}
 }
 
@@ -287,12 +306,25 @@ func anyLeaf(err error, pred func(error) bool) bool {
 }
 
 // clientCache makes at most one real and one dry-run Admin API client per
-// invocation, shared by its messages (and so is their rate limit).
+// invocation, shared by its messages (and so is their rate limit), and one
+// user index: an invocation lists the organization's users at most once.
 type clientCache struct {
-	deps *app.Deps
-	mu   sync.Mutex
-	real *adminclient.Client
-	dry  *adminclient.Client
+	deps  *app.Deps
+	mu    sync.Mutex
+	real  *adminclient.Client
+	dry   *adminclient.Client
+	index *adminclient.UserIndex
+}
+
+// users returns the invocation's user index, built on the first client
+// asked for (lookups only read, so either client serves).
+func (c *clientCache) users(cl *adminclient.Client) *adminclient.UserIndex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.index == nil {
+		c.index = cl.NewUserIndex()
+	}
+	return c.index
 }
 
 func (c *clientCache) get(ctx context.Context, dryRun bool) (*adminclient.Client, error) {
@@ -342,7 +374,9 @@ type Summary struct {
 	// person owned, and someone should take them over.
 	ServiceAccountsForReview []journal.ServiceAccount `json:"service_accounts_for_review,omitempty"`
 	Journal                  string                   `json:"journal,omitempty"`
-	DurationMs               int64                    `json:"duration_ms"`
+	// Preview is where a request received in dry run waits for replay.
+	Preview    string `json:"preview,omitempty"`
+	DurationMs int64  `json:"duration_ms"`
 }
 
 // status is what the summary bus's rules match: a live offboarding that
@@ -381,7 +415,7 @@ func (s *Summary) fromResult(res *Result) {
 		return
 	}
 	s.Outcome = string(res.Outcome)
-	if res.Outcome == DryRun {
+	if res.DryRun {
 		s.DryRun = true
 	}
 	s.Journal = res.JournalLocation

@@ -316,8 +316,9 @@ func TestHandleDryRunSendsNoChange(t *testing.T) {
 			if sum.Outcome != string(DryRun) || !sum.DryRun || sum.Done == nil || sum.Done.Projects != 3 || sum.Done.APIKeys != 2 {
 				t.Errorf("dry-run summary should report the plan: %+v", sum)
 			}
-			if objs := listJournal(t, o); len(objs) != 0 {
-				t.Errorf("dry run wrote a journal: %v", objs)
+			// Only a preview, for replay (TestDryRunRequestsAreReplayedOnceLive).
+			if objs := listJournal(t, o); len(objs) > 1 || (len(objs) == 1 && !strings.HasPrefix(objs[0], journal.DefaultPrefix+journal.PreviewDir)) {
+				t.Errorf("dry run wrote a journal record: %v", objs)
 			}
 			if m := metricsOf(o.logs.String()); m[MetricPeopleOffboarded] != 0 || m[MetricKeysRevoked] != 0 {
 				t.Errorf("dry run counted as offboarding: %v", m)

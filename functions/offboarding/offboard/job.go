@@ -24,7 +24,11 @@ import (
 // concurrent use on different people.
 type Offboarder struct {
 	Client *adminclient.Client
-	Rules  guard.Rules
+	// Users finds the person's user; nil means Client. The handler gives
+	// every message of a batch one adminclient.UserIndex, so unknown emails
+	// cost one listing of the users per batch.
+	Users UserFinder
+	Rules guard.Rules
 	// MaxKeyRevocations caps the API keys one offboarding may revoke
 	// (ORGWARDEN_MAX_DELETIONS). Keys are the deletions whose blast radius
 	// reaches beyond the person: a production system may run on one. An
@@ -38,6 +42,11 @@ type Offboarder struct {
 	Now     func() time.Time
 }
 
+// UserFinder finds an organization user by email (ErrNotFound when none).
+type UserFinder interface {
+	UserByEmail(ctx context.Context, email string) (openai.OrganizationUser, error)
+}
+
 // Attempt is what the queue says about this delivery of a request.
 type Attempt struct {
 	MessageID    string
@@ -45,6 +54,10 @@ type Attempt struct {
 	// SentAt dates the journal record when the request carries no
 	// requested_at; a redelivery keeps the original send time.
 	SentAt time.Time
+	// Replay: a request received in dry run, applied later by orgwarden
+	// replay. A person who joined, or was invited, after SentAt is not the
+	// person the request was about any more, and is refused.
+	Replay bool
 }
 
 // Outcome is the result of one offboarding request, as the summary and the
@@ -55,7 +68,8 @@ type Outcome string
 const (
 	Offboarded        Outcome = "offboarded"         // this attempt removed something and nothing is left
 	AlreadyOffboarded Outcome = "already_offboarded" // an earlier attempt or someone else had done it all
-	NothingToDo       Outcome = "nothing_to_do"      // no user, no pending invite, no record
+	NothingToDo       Outcome = "nothing_to_do"      // everything found was left alone (guards)
+	NotFound          Outcome = "not_found"          // no user, no pending invite, no earlier record: a typo or the wrong person?
 	DryRun            Outcome = "dry_run"            // the plan, not applied
 	Refused           Outcome = "refused"            // a guard said no; nothing was changed
 	Incomplete        Outcome = "incomplete"         // a step failed; SQS will redeliver
@@ -74,6 +88,8 @@ func (c Counts) empty() bool { return c == Counts{} }
 // Result is what one offboarding did.
 type Result struct {
 	Outcome Outcome `json:"outcome"`
+	// DryRun: nothing was changed, whatever asked for the dry run.
+	DryRun bool `json:"dry_run"`
 	// Refusal says why a guard refused the offboarding.
 	Refusal string `json:"refusal,omitempty"`
 	// Done counts what this attempt removed (or, in a dry run, would remove);
@@ -124,8 +140,8 @@ type projectWork struct {
 // dry-run mode (and the journal staying unwritten) differs.
 func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attempt) (*Result, error) {
 	now := o.now()
-	res := &Result{}
 	dryRun := o.Client.DryRun()
+	res := &Result{DryRun: dryRun}
 
 	// Protected people are refused before the first call: not even their
 	// invites are looked at.
@@ -141,6 +157,12 @@ func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attem
 		}
 		res.Outcome = Incomplete
 		return res, err
+	}
+
+	if at.Replay {
+		if why := joinedSince(w, at.SentAt); why != "" {
+			return o.refuse(res, why)
+		}
 	}
 
 	dated := req.RequestedAt
@@ -195,8 +217,12 @@ func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attem
 
 	applyErr := o.apply(ctx, req, w, retry, rec, res)
 
+	notFound := w.user == nil && len(w.invites) == 0 && blank(rec)
 	if dryRun {
 		res.Outcome = DryRun
+		if notFound {
+			res.Outcome = NotFound
+		}
 		return res, nil
 	}
 	end := o.now()
@@ -228,6 +254,8 @@ func (o *Offboarder) Offboard(ctx context.Context, req message.Request, at Attem
 		res.Outcome = Offboarded
 	case !res.Earlier.empty() || len(rec.Attempts) > 1:
 		res.Outcome = AlreadyOffboarded
+	case notFound:
+		res.Outcome = NotFound
 	default:
 		res.Outcome = NothingToDo
 	}
@@ -252,7 +280,11 @@ func (o *Offboarder) now() time.Time {
 func (o *Offboarder) plan(ctx context.Context, req message.Request) (*work, error) {
 	w := &work{scanned: map[string]bool{}}
 
-	u, err := o.Client.UserByEmail(ctx, req.Email)
+	var users UserFinder = o.Client
+	if o.Users != nil {
+		users = o.Users
+	}
+	u, err := users.UserByEmail(ctx, req.Email)
 	switch {
 	case errors.Is(err, adminclient.ErrNotFound):
 		// No user: the invites alone are revoked.
@@ -488,6 +520,23 @@ func rejoined(rec *journal.Record, w *work) string {
 	return ""
 }
 
+// joinedSince says why a replayed request, sent at sent, must not act on
+// what the plan found: a user or invite newer than the request.
+func joinedSince(w *work, sent time.Time) string {
+	if sent.IsZero() {
+		return "the preview has no send time; a replay cannot tell whether the person rejoined since"
+	}
+	if w.user != nil && w.user.AddedAt > sent.Unix() {
+		return fmt.Sprintf("user %s joined after the request was sent (%s); send a new request to offboard them", w.user.ID, sent.Format(time.RFC3339))
+	}
+	for _, in := range w.invites {
+		if in.CreatedAt > sent.Unix() {
+			return fmt.Sprintf("invite %s was sent after the request (%s); send a new request to offboard them", in.ID, sent.Format(time.RFC3339))
+		}
+	}
+	return ""
+}
+
 // replan records an item as this attempt planned it (to remove, or
 // skipped by a guard), whatever an earlier attempt said: failed, or removed
 // and then back again.
@@ -680,6 +729,11 @@ func unfinished(rec *journal.Record) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// blank reports a record with nothing in it: no user, no item.
+func blank(rec *journal.Record) bool {
+	return rec.User == nil && len(rec.Projects) == 0 && len(rec.APIKeys) == 0 && len(rec.Invites) == 0
 }
 
 // finalCounts counts what the record shows as removed.

@@ -63,11 +63,11 @@ func testOffboardRemovesEverything(t *testing.T, opts emulator.Options) {
 	}
 
 	// The journal is a complete record.
-	rec, err := journal.Read(ctx, o.store.S3, res.JournalLocation)
+	rec, err := journal.Read(ctx, o.store.S3, journalBucket, journal.DefaultPrefix, res.JournalLocation)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(rec.Key, "offboarding/2026/11/23/jane.leaver@example.com-hr-1") {
+	if !strings.HasPrefix(rec.Key, "offboarding/2026/11/23/jane.leaver@example.com-"+journal.EmailDigest(o.person.email)+"-hr-1") {
 		t.Errorf("journal key %s", rec.Key)
 	}
 	if rec.Status != journal.Completed || rec.User == nil || rec.User.ID != o.person.id || rec.User.OrgRole != "reader" {
@@ -105,7 +105,7 @@ func testOffboardRemovesEverything(t *testing.T, opts emulator.Options) {
 	if n := len(o.emu.MutatingRequests()); n != mutations {
 		t.Errorf("second run sent %d mutating requests, want none", n-mutations)
 	}
-	rec2, _ := journal.Read(ctx, o.store.S3, res.JournalLocation)
+	rec2, _ := journal.Read(ctx, o.store.S3, journalBucket, journal.DefaultPrefix, res.JournalLocation)
 	if len(rec2.Attempts) != 2 || len(rec2.APIKeys) != 6 || rec2.Status != journal.Completed {
 		t.Errorf("record after the repeat: %d attempts, %d keys, %s", len(rec2.Attempts), len(rec2.APIKeys), rec2.Status)
 	}
@@ -319,7 +319,7 @@ func TestOffboardResumesAfterAStepFailsMidway(t *testing.T) {
 	if m, k, i, u := o.remaining(o.person); m+k+i > 0 || u {
 		t.Fatalf("left behind: %d memberships, %d keys, %d invites, user %v", m, k, i, u)
 	}
-	rec, _ := journal.Read(ctx, o.store.S3, res.JournalLocation)
+	rec, _ := journal.Read(ctx, o.store.S3, journalBucket, journal.DefaultPrefix, res.JournalLocation)
 	if rec.Status != journal.Completed || len(rec.Attempts) != 2 || rec.Attempts[0].Outcome != "failed" || rec.Attempts[1].Outcome != "completed" {
 		t.Errorf("record: %s, attempts %+v", rec.Status, rec.Attempts)
 	}
@@ -344,7 +344,7 @@ func TestOffboardWithoutUserRevokesInvites(t *testing.T) {
 		t.Fatalf("Offboard = %s %+v, %v", res.Outcome, res.Done, err)
 	}
 	res, err = o.offboarder(false, guard.Rules{}).Offboard(ctx, request("nobody@example.com"), Attempt{MessageID: "m2"})
-	if err != nil || res.Outcome != NothingToDo {
+	if err != nil || res.Outcome != NotFound {
 		t.Fatalf("unknown person: %s, %v", res.Outcome, err)
 	}
 }

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,15 +26,26 @@ func TestKey(t *testing.T) {
 		reqKey string
 		want   string
 	}{
-		{"offboarding/", t0, "Jane.Doe@Example.com", "hr-1234", "offboarding/2026/11/23/jane.doe@example.com-hr-1234.json"},
+		{"offboarding/", t0, "Jane.Doe@Example.com", "hr-1234", "offboarding/2026/11/23/jane.doe@example.com-" + EmailDigest("jane.doe@example.com") + "-hr-1234.json"},
 		{"offboarding/", time.Date(2026, 1, 2, 23, 30, 0, 0, time.FixedZone("", -5*3600)), "a@example.com", "k",
-			"offboarding/2026/01/03/a@example.com-k.json"}, // UTC date
-		{"x/", t0, "o'brien/x@example.com", "k", "x/2026/11/23/o_brien_x@example.com-k.json"},
+			"offboarding/2026/01/03/a@example.com-" + EmailDigest("a@example.com") + "-k.json"}, // UTC date
+		{"x/", t0, "o'brien/x@example.com", "k", "x/2026/11/23/o_brien_x@example.com-" + EmailDigest("o'brien/x@example.com") + "-k.json"},
 	}
 	for _, tt := range tests {
 		if got := Key(tt.prefix, tt.at, tt.email, tt.reqKey); got != tt.want {
 			t.Errorf("Key(%q, %v, %q, %q) = %q, want %q", tt.prefix, tt.at, tt.email, tt.reqKey, got, tt.want)
 		}
+	}
+	// Distinct people, distinct keys, although their readable parts agree;
+	// the same person in another case, the same key.
+	if Key("p/", t0, "o'brien@x.example", "k") == Key("p/", t0, "o_brien@x.example", "k") {
+		t.Error("o'brien and o_brien share a key")
+	}
+	if Key("p/", t0, "O'Brien@X.example", "k") != Key("p/", t0, " o'brien@x.example", "k") {
+		t.Error("case or spaces changed the key of one person")
+	}
+	if EmailDigest("a@example.com") != "" && len(EmailDigest("a@example.com")) != 16 {
+		t.Errorf("digest %q", EmailDigest("a@example.com"))
 	}
 }
 
@@ -160,7 +172,7 @@ func TestStoreWritesAheadAndMergesConcurrentWriters(t *testing.T) {
 		t.Fatalf("c after a conflict: %v", err)
 	}
 
-	got, err := Read(ctx, st.S3, st.Location(key))
+	got, err := Read(ctx, st.S3, st.Bucket, DefaultPrefix, st.Location(key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,50 +186,88 @@ func TestStoreWritesAheadAndMergesConcurrentWriters(t *testing.T) {
 	if err := d.Save(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = Read(ctx, st.S3, st.Location(key))
+	got, _ = Read(ctx, st.S3, st.Bucket, DefaultPrefix, st.Location(key))
 	if len(got.Projects) != 1 || len(got.Invites) != 1 || len(got.APIKeys) != 1 {
 		t.Fatalf("create-only write clobbered the record: %+v", got)
 	}
 }
 
-func TestRead(t *testing.T) {
+func TestReadTrustsOnlyIntactRecordsInTheJournal(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	rec := New("offboarding/x.json", "jane@example.com", "r", t0)
-	b, _ := json.Marshal(rec)
+	key := Key(DefaultPrefix, t0, "jane@example.com", "hr-1")
+	e, err := st.Open(ctx, key, func() *Record { return New(key, "jane@example.com", "hr-1", t0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Record.User = &User{ID: "user-1", Email: "jane@example.com", OrgRole: "reader"}
+	if err := e.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := st.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("journal"), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	sum := obj.Metadata[MetaChecksum]
+	if sum == "" || !strings.Contains(string(good), sum) {
+		t.Fatalf("Save wrote no checksum: metadata %v", obj.Metadata)
+	}
+
+	put := func(k, body string, meta map[string]string) string {
+		t.Helper()
+		if _, err := st.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("journal"), Key: aws.String(k),
+			Body: strings.NewReader(body), Metadata: meta}); err != nil {
+			t.Fatal(err)
+		}
+		return "s3://journal/" + k
+	}
+	// An outsider as owner, by hand: the checksum no longer matches.
+	forged := strings.Replace(string(good), `"org_role": "reader"`, `"org_role": "owner"`, 1)
+	// Same, with the in-record checksum recomputed: the metadata still disagrees.
+	var r Record
+	if err := json.Unmarshal([]byte(forged), &r); err != nil {
+		t.Fatal(err)
+	}
+	r.Checksum, _ = Sum(&r)
+	resummed, _ := json.Marshal(&r)
+	var legacy Record
+	_ = json.Unmarshal(good, &legacy)
+	legacy.Checksum = ""
+	unsummed, _ := json.Marshal(&legacy)
 	dir := t.TempDir()
-	good := filepath.Join(dir, "good.json")
-	if err := os.WriteFile(good, b, 0o600); err != nil {
+	file := filepath.Join(dir, "good.json")
+	if err := os.WriteFile(file, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	old := filepath.Join(dir, "old.json")
-	if err := os.WriteFile(old, []byte(`{"version": 99, "email": "a@example.com"}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("journal"), Key: aws.String("offboarding/x.json"),
-		Body: strings.NewReader(string(b))}); err != nil {
-		t.Fatal(err)
-	}
+	day := DefaultPrefix + "2026/11/23/"
 	tests := []struct {
-		loc     string
-		wantErr string
+		name, loc, wantErr string
 	}{
-		{good, ""},
-		{"s3://journal/offboarding/x.json", ""},
-		{old, "version 99"},
-		{filepath.Join(dir, "missing.json"), "no such file"},
-		{"s3://journal/offboarding/missing.json", "does not exist"},
-		{"s3://journal", "not s3://bucket/key"},
+		{"written by orgwarden", "s3://journal/" + key, ""},
+		{"local file", file, "never from a local file"},
+		{"another bucket", "s3://elsewhere/" + key, "not the journal bucket"},
+		{"another prefix", put("uploads/2026/11/23/jane.json", string(good), map[string]string{MetaChecksum: sum}), "not a record under the journal prefix"},
+		{"a preview", put(DefaultPrefix+"previews/2026/11/23/jane.json", string(good), map[string]string{MetaChecksum: sum}), "not a record under"},
+		{"tampered", put(day+"tampered.json", forged, map[string]string{MetaChecksum: sum}), "does not match its checksum"},
+		{"tampered, checksum recomputed", put(day+"resummed.json", string(resummed), map[string]string{MetaChecksum: sum}), "metadata"},
+		{"intact copy under another key", put(day+"copy.json", string(good), map[string]string{MetaChecksum: sum}), "is the record of"},
+		{"no checksum", put(day+"legacy.json", string(unsummed), nil), "no checksum"},
+		{"missing", "s3://journal/" + day + "missing.json", "does not exist"},
+		{"not a key", "s3://journal", "not s3://bucket/key"},
 	}
 	for _, tt := range tests {
-		rec, err := Read(ctx, st.S3, tt.loc)
-		switch {
-		case tt.wantErr == "" && err != nil:
-			t.Errorf("Read(%s): %v", tt.loc, err)
-		case tt.wantErr == "" && rec.Email != "jane@example.com":
-			t.Errorf("Read(%s) = %+v", tt.loc, rec)
-		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-			t.Errorf("Read(%s) error %v, want %q", tt.loc, err, tt.wantErr)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := Read(ctx, st.S3, "journal", DefaultPrefix, tt.loc)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Read(%s): %v", tt.loc, err)
+			case tt.wantErr == "" && (rec.Email != "jane@example.com" || rec.User.OrgRole != "reader"):
+				t.Errorf("Read(%s) = %+v", tt.loc, rec)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("Read(%s) error %v, want %q", tt.loc, err, tt.wantErr)
+			}
+		})
 	}
 }

@@ -85,6 +85,12 @@ type Record struct {
 
 	// NotRestorable says what restore cannot bring back.
 	NotRestorable []string `json:"not_restorable,omitempty"`
+
+	// Checksum is "sha256:" and the hex SHA-256 of the record encoded as
+	// JSON with this field empty (see Sum). The offboarding function sets
+	// it on every write, and stores it as the object's metadata too;
+	// restore refuses a record whose checksum does not match.
+	Checksum string `json:"checksum,omitempty"`
 }
 
 // Request is what asked for the offboarding.

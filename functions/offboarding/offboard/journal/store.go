@@ -3,12 +3,13 @@ package journal
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -23,16 +24,28 @@ const DefaultPrefix = "offboarding/"
 
 // Key is the S3 key of the record of one request:
 //
-//	<prefix><yyyy>/<mm>/<dd>/<email>-<request key>.json
+//	<prefix><yyyy>/<mm>/<dd>/<email>-<email digest>-<request key>.json
 //
 // The date is when the request was made (UTC), so a redelivery or a
 // duplicate of the request lands on the same record, a bucket lifecycle rule
 // can expire old records by prefix, and an auditor can list a day. The email
 // comes before the request key so that a person's records of one day sort
 // together; requestKey is message.Request.RequestKey.
+//
+// The readable email is lossy (o'brien and o_brien read the same), so the
+// digest of the exact email (trimmed, lower case: the Admin API ignores
+// case) follows it: two people never share a record.
 func Key(prefix string, requestedAt time.Time, email, requestKey string) string {
-	return prefix + requestedAt.UTC().Format("2006/01/02") + "/" + emailSlug(email) + "-" + requestKey + ".json"
+	return prefix + requestedAt.UTC().Format("2006/01/02") + "/" + emailSlug(normalEmail(email)) + "-" + EmailDigest(email) + "-" + requestKey + ".json"
 }
+
+// EmailDigest is 64 bits of the SHA-256 of the normalised email, in hex.
+func EmailDigest(email string) string {
+	sum := sha256.Sum256([]byte(normalEmail(email)))
+	return hex.EncodeToString(sum[:8])
+}
+
+func normalEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // emailSlug keeps an email readable in a key; characters S3 or a shell
 // would trip over become '_'. The record itself holds the exact email.
@@ -73,11 +86,20 @@ func (s *Store) Open(ctx context.Context, key string, fresh func() *Record) (*En
 		return nil, err
 	}
 	if rec == nil {
-		rec = fresh()
+		return &Entry{Record: fresh(), store: s}, nil
+	}
+	if want := fresh(); normalEmail(rec.Email) != normalEmail(want.Email) {
+		// Keys are meant to be injective; should two emails ever meet on
+		// one, refuse rather than mix two people's offboardings.
+		return nil, fmt.Errorf("journal %s belongs to another person (%s)", s.Location(key), rec.Email)
 	}
 	return &Entry{Record: rec, etag: etag, store: s}, nil
 }
 
+// load reads the record at key, or nil when there is none. A record that
+// carries a checksum must match it, and its metadata; one without (written
+// before checksums) is read as it is: the function continues its own
+// records, restore (Read) accepts only verified ones.
 func (s *Store) load(ctx context.Context, key string) (*Record, string, error) {
 	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
 	if err != nil {
@@ -96,7 +118,71 @@ func (s *Store) load(ctx context.Context, key string) (*Record, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("read journal %s: %w", s.Location(key), err)
 	}
+	if rec.Checksum != "" {
+		if err := verify(rec, key, out.Metadata); err != nil {
+			return nil, "", fmt.Errorf("read journal %s: %w", s.Location(key), err)
+		}
+	}
 	return rec, aws.ToString(out.ETag), nil
+}
+
+// MetaChecksum is the object metadata (x-amz-meta-orgwarden-sha256) that
+// repeats a record's checksum.
+const MetaChecksum = "orgwarden-sha256"
+
+// ErrUntrusted means a record failed a check that proves it is intact and
+// where orgwarden writes records.
+var ErrUntrusted = errors.New("not a verified orgwarden record")
+
+// Sum is the checksum of a record: "sha256:" and the hex SHA-256 of its
+// JSON encoding with Checksum empty. Field order is the struct's, so the
+// encoding is canonical for a given record.
+func Sum(r *Record) (string, error) {
+	c := *r
+	c.Checksum = ""
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return "", fmt.Errorf("encode journal: %w", err)
+	}
+	return sha256Hex(b), nil
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+// verify checks that rec, read from key, is intact: its checksum matches
+// its content and the object's metadata, and it names the key it was read
+// from (a record copied elsewhere is not the record of that key).
+func verify(rec *Record, key string, meta map[string]string) error {
+	if rec.Checksum == "" {
+		return fmt.Errorf("%w: it has no checksum (written by a build before checksums, or not by orgwarden)", ErrUntrusted)
+	}
+	sum, err := Sum(rec)
+	if err != nil {
+		return err
+	}
+	if sum != rec.Checksum {
+		return fmt.Errorf("%w: its content does not match its checksum (edited after it was written)", ErrUntrusted)
+	}
+	if metaValue(meta, MetaChecksum) != sum {
+		return fmt.Errorf("%w: its object metadata %s does not match its checksum", ErrUntrusted, MetaChecksum)
+	}
+	if rec.Key != key {
+		return fmt.Errorf("%w: it is the record of %s, not of %s", ErrUntrusted, rec.Key, key)
+	}
+	return nil
+}
+
+// metaValue reads user metadata; S3 returns its names in lower case.
+func metaValue(meta map[string]string, name string) string {
+	for k, v := range meta {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }
 
 // maxConflicts bounds how often Save re-reads a record another writer
@@ -114,6 +200,11 @@ var ErrConflict = errors.New("journal record changed concurrently")
 func (e *Entry) Save(ctx context.Context) error {
 	s := e.store
 	for range maxConflicts {
+		sum, err := Sum(e.Record)
+		if err != nil {
+			return err
+		}
+		e.Record.Checksum = sum
 		body, err := json.MarshalIndent(e.Record, "", "  ")
 		if err != nil {
 			return fmt.Errorf("encode journal: %w", err)
@@ -123,6 +214,7 @@ func (e *Entry) Save(ctx context.Context) error {
 			Key:         aws.String(e.Record.Key),
 			Body:        bytes.NewReader(body),
 			ContentType: aws.String("application/json"),
+			Metadata:    map[string]string{MetaChecksum: sum},
 		}
 		if e.etag == "" {
 			in.IfNoneMatch = aws.String("*")
@@ -180,34 +272,71 @@ func Decode(b []byte) (*Record, error) {
 	return &r, nil
 }
 
-// Read loads a record from a file path or an s3://bucket/key URL; client
-// may be nil for files.
-func Read(ctx context.Context, client *s3.Client, location string) (*Record, error) {
-	rest, isS3 := strings.CutPrefix(location, "s3://")
-	if !isS3 {
-		b, err := os.ReadFile(location)
-		if err != nil {
-			return nil, fmt.Errorf("read record: %w", err)
-		}
-		rec, err := Decode(b)
-		if err != nil {
-			return nil, fmt.Errorf("read record %s: %w", location, err)
-		}
-		return rec, nil
-	}
-	bucket, key, ok := strings.Cut(rest, "/")
-	if !ok || bucket == "" || key == "" {
-		return nil, fmt.Errorf("read record: %q is not s3://bucket/key", location)
+// Read loads the record at an s3://bucket/key location for restore, and
+// only if orgwarden can vouch for it:
+//   - it is in the journal bucket, under the journal prefix, where only the
+//     offboarding function writes (local files are refused: a file proves
+//     nothing about where it came from);
+//   - its key has the layout of a record (Key), not of a preview;
+//   - it is intact: its checksum matches its content, its object metadata,
+//     and the key it was read from.
+//
+// A checksum is not a signature: whoever may write the journal prefix may
+// write a record. The prefix's write access is the trust boundary.
+func Read(ctx context.Context, client *s3.Client, bucket, prefix, location string) (*Record, error) {
+	key, err := RecordKey(bucket, prefix, location)
+	if err != nil {
+		return nil, err
 	}
 	if client == nil {
 		return nil, errors.New("read record: no S3 client")
 	}
-	rec, _, err := (&Store{S3: client, Bucket: bucket}).load(ctx, key)
+	s := &Store{S3: client, Bucket: bucket}
+	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, err
+		var nsk *types.NoSuchKey
+		if errors.As(err, &nsk) || httpStatus(err) == http.StatusNotFound {
+			return nil, fmt.Errorf("read record: %s does not exist", location)
+		}
+		return nil, fmt.Errorf("read record %s: %w", location, err)
 	}
-	if rec == nil {
-		return nil, fmt.Errorf("read record: %s does not exist", location)
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read record %s: %w", location, err)
+	}
+	rec, err := Decode(body)
+	if err != nil {
+		return nil, fmt.Errorf("read record %s: %w", location, err)
+	}
+	if err := verify(rec, key, out.Metadata); err != nil {
+		return nil, fmt.Errorf("read record %s: %w", location, err)
 	}
 	return rec, nil
+}
+
+// RecordKey returns the key of an s3://bucket/key location after checking
+// that it names a record in the journal: the configured bucket, under the
+// configured prefix, in the <yyyy>/<mm>/<dd>/ layout of Key.
+func RecordKey(bucket, prefix, location string) (string, error) {
+	rest, isS3 := strings.CutPrefix(location, "s3://")
+	if !isS3 {
+		return "", fmt.Errorf("read record: %q: %w: records are read only from the journal bucket (s3://%s/%s...), never from a local file",
+			location, ErrUntrusted, bucket, prefix)
+	}
+	b, key, ok := strings.Cut(rest, "/")
+	if !ok || b == "" || key == "" {
+		return "", fmt.Errorf("read record: %q is not s3://bucket/key", location)
+	}
+	if b != bucket {
+		return "", fmt.Errorf("read record %s: %w: bucket %s is not the journal bucket %s", location, ErrUntrusted, b, bucket)
+	}
+	day, ok := strings.CutPrefix(key, prefix)
+	if !ok || len(day) < len("2006/01/02/x.json") || day[10] != '/' || !strings.HasSuffix(key, ".json") || strings.Contains(key, "..") {
+		return "", fmt.Errorf("read record %s: %w: not a record under the journal prefix %q", location, ErrUntrusted, prefix)
+	}
+	if _, err := time.Parse("2006/01/02", day[:10]); err != nil {
+		return "", fmt.Errorf("read record %s: %w: not a record under the journal prefix %q", location, ErrUntrusted, prefix)
+	}
+	return key, nil
 }

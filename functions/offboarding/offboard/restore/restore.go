@@ -61,13 +61,27 @@ type Report struct {
 	Next string `json:"next,omitempty"`
 }
 
+// Options adjust a restore.
+type Options struct {
+	// AllowOwner lets restore give back the organization's owner role
+	// (orgwarden restore --allow-owner). Without it, a record that says
+	// owner restores nothing: an owner can do everything, including
+	// removing every other owner, so handing the role out takes a person
+	// saying so, not only a record.
+	AllowOwner bool
+}
+
+// ErrOwnerNotAllowed refuses to restore an owner without Options.AllowOwner.
+var ErrOwnerNotAllowed = errors.New("the record restores the organization owner role; pass --allow-owner to restore an owner")
+
 type target struct {
 	projectID, name, role string
 }
 
 // Restore re-invites or re-adds the person of rec. reason is logged with
-// every change. A dry-run client reports what would be done.
-func Restore(ctx context.Context, c *adminclient.Client, rec *journal.Record, reason string) (*Report, error) {
+// every change. A dry-run client reports what would be done. rec must come
+// from journal.Read, which vouches for it.
+func Restore(ctx context.Context, c *adminclient.Client, rec *journal.Record, reason string, opts Options) (*Report, error) {
 	if reason == "" {
 		reason = "restore of offboarding " + rec.Key
 	}
@@ -102,8 +116,10 @@ func Restore(ctx context.Context, c *adminclient.Client, rec *journal.Record, re
 			}
 		}
 	}
-	if orgRole != "owner" {
+	if !strings.EqualFold(orgRole, "owner") {
 		orgRole = "reader" // invites know only owner and reader
+	} else if orgRole = "owner"; !opts.AllowOwner {
+		return nil, fmt.Errorf("restore %s: %w", email, ErrOwnerNotAllowed)
 	}
 
 	projects := map[string]openai.Project{}

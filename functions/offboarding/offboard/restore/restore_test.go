@@ -2,6 +2,7 @@ package restore
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -77,7 +78,7 @@ func TestRestoreReinvitesThenAcceptanceRestoresRoles(t *testing.T) {
 
 	// Dry run: says what it would do, sends nothing.
 	f.emu.ResetRequests()
-	rep, err := Restore(ctx, f.client(t, true), f.rec, "")
+	rep, err := Restore(ctx, f.client(t, true), f.rec, "", Options{})
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
@@ -88,7 +89,7 @@ func TestRestoreReinvitesThenAcceptanceRestoresRoles(t *testing.T) {
 		t.Fatalf("dry run actions %+v", rep.Actions)
 	}
 
-	rep, err = Restore(ctx, f.client(t, false), f.rec, "")
+	rep, err = Restore(ctx, f.client(t, false), f.rec, "", Options{})
 	if err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
@@ -126,7 +127,7 @@ func TestRestoreReinvitesThenAcceptanceRestoresRoles(t *testing.T) {
 
 	// Restoring again changes nothing.
 	f.emu.ResetRequests()
-	rep, err = Restore(ctx, f.client(t, false), f.rec, "")
+	rep, err = Restore(ctx, f.client(t, false), f.rec, "", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestRestoreAddsMissingMembershipsOfAMemberAndRespectsPendingInvites(t *test
 			f := newFixture(t)
 			tt.setup(f)
 			f.emu.ResetRequests()
-			rep, err := Restore(ctx, f.client(t, false), f.rec, "ticket HR-2: rehired")
+			rep, err := Restore(ctx, f.client(t, false), f.rec, "ticket HR-2: rehired", Options{})
 			if err != nil {
 				t.Fatalf("Restore: %v", err)
 			}
@@ -186,5 +187,44 @@ func TestRestoreAddsMissingMembershipsOfAMemberAndRespectsPendingInvites(t *test
 				t.Errorf("report should say what has to happen next")
 			}
 		})
+	}
+}
+
+// TestRestoreOwnerRoleOnlyWhenAllowed: a record that says owner restores
+// nothing without AllowOwner (restore --allow-owner), whether the person
+// comes back by invite or is a member again.
+func TestRestoreOwnerRoleOnlyWhenAllowed(t *testing.T) {
+	ctx := context.Background()
+	for _, member := range []bool{false, true} {
+		f := newFixture(t)
+		f.rec.User.OrgRole = "owner"
+		if member {
+			if _, err := f.emu.AddUser(emulator.NewUser{Email: "jane@example.com", Role: "reader"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.emu.ResetRequests()
+		for _, dry := range []bool{true, false} {
+			_, err := Restore(ctx, f.client(t, dry), f.rec, "", Options{})
+			if !errors.Is(err, ErrOwnerNotAllowed) {
+				t.Errorf("member %v, dry run %v: error %v, want a refusal", member, dry, err)
+			}
+		}
+		if n := len(f.emu.MutatingRequests()); n != 0 {
+			t.Fatalf("member %v: refused owner restore sent %d changes", member, n)
+		}
+		if _, err := Restore(ctx, f.client(t, false), f.rec, "", Options{AllowOwner: true}); err != nil {
+			t.Fatalf("member %v, allowed: %v", member, err)
+		}
+		owner := false
+		for _, in := range f.emu.Invites() {
+			owner = owner || (in.Role == "owner" && strings.EqualFold(in.Email, "jane@example.com"))
+		}
+		for _, u := range f.emu.Users() {
+			owner = owner || (u.Role == "owner" && strings.EqualFold(u.Email, "jane@example.com"))
+		}
+		if !owner {
+			t.Errorf("member %v: --allow-owner did not restore the owner role", member)
+		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/orgwarden/orgwarden/shared/logging"
 )
 
-
 // configurationTest replays what Secrets Manager does when a rotation
 // schedule is created with RotateImmediately false: it labels a version
 // AWSPENDING (here holding pendingValue; "" labels none, as a token Secrets

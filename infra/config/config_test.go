@@ -416,3 +416,9 @@ func TestValidateOperationsAndSenders(t *testing.T) {
 		})
 	}
 }
+
+func TestExampleConfigIsValid(t *testing.T) {
+	if _, err := FromFile("../config.example.json"); err != nil {
+		t.Fatalf("infra/config.example.json (make synth uses it): %v", err)
+	}
+}

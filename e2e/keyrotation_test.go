@@ -145,7 +145,7 @@ func adminKeyIDs(emu *emulator.Emulator) []string {
 // (a dry run) refuses rotation without changing anything.
 func TestKeyRotation(t *testing.T) {
 	t.Run("admin and service-account keys", func(t *testing.T) {
-		d := deploy(t, deployOptions{configure: func(c *infraconfig.Config) { c.KeyRotation.DryRun = false }})
+		d := deploy(t, deployOptions{configure: func(c *infraconfig.Config) { c.KeyRotation.DryRun, c.KeyRotation.RotationDryRun = false, false }})
 		emu := d.Emulator
 		proj := emu.Projects()[1].ID
 		saID, err := emu.AddServiceAccount(proj, emulator.NewServiceAccount{Name: "billing-app", Role: "member"})
@@ -225,7 +225,7 @@ func TestKeyRotation(t *testing.T) {
 	})
 
 	t.Run("lost create response, then reattempt", func(t *testing.T) {
-		d := deploy(t, deployOptions{configure: func(c *infraconfig.Config) { c.KeyRotation.DryRun = false }})
+		d := deploy(t, deployOptions{configure: func(c *infraconfig.Config) { c.KeyRotation.DryRun, c.KeyRotation.RotationDryRun = false, false }})
 		emu := d.Emulator
 		fn := d.function("keyrotation", harness.FunctionOptions{})
 		rotateThroughLambda(t, d, fn)

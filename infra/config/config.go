@@ -42,10 +42,38 @@ type Config struct {
 	AuditExport   AuditExport   `json:"auditExport"`
 	Offboarding   Offboarding   `json:"offboarding"`
 
-	AdminKeySecret     AdminKeySecret      `json:"adminKeySecret"`
-	ServiceAccountKeys []ServiceAccountKey `json:"serviceAccountKeys"`
+	AdminKeySecret AdminKeySecret `json:"adminKeySecret"`
+	// ReadOnlyAdminKeySecret holds a read-only admin key (an owner creates one
+	// in the dashboard): the audit export and every job in dry run use it
+	// instead of the read-write key.
+	ReadOnlyAdminKeySecret ReadOnlyAdminKeySecret `json:"readOnlyAdminKeySecret"`
+	ServiceAccountKeys     []ServiceAccountKey    `json:"serviceAccountKeys"`
+
+	// BreakGlassPrincipalArns are the IAM roles or users that may still
+	// disable or schedule the deletion of the audit key (which would make the
+	// evidence unreadable). Empty: nobody may.
+	BreakGlassPrincipalArns []string `json:"breakGlassPrincipalArns"`
 
 	Alarms Alarms `json:"alarms"`
+	// SummaryNotifications route run summaries that matter to people.
+	SummaryNotifications SummaryNotifications `json:"summaryNotifications"`
+}
+
+// ReadOnlyAdminKeySecret is the secret holding a read-only admin key.
+type ReadOnlyAdminKeySecret struct {
+	Enabled bool `json:"enabled"`
+	// Name defaults to <stack name, lower case>/admin-key-read-only.
+	Name string `json:"name"`
+	// ExistingSecretArn uses a secret created out of band instead.
+	ExistingSecretArn string `json:"existingSecretArn"`
+}
+
+// SummaryNotifications sends the run summaries that changed something,
+// failed or exceeded a cap to an SNS topic (email, chat through AWS Chatbot).
+type SummaryNotifications struct {
+	Enabled bool `json:"enabled"`
+	// Emails subscribe to the summary topic (each must confirm).
+	Emails []string `json:"emails"`
 }
 
 // Protected lists identities no job may ever touch.
@@ -77,16 +105,20 @@ type Schedule struct {
 }
 
 // KeyRotation configures the keyrotation function: Secrets Manager rotation and the
-// scheduled stale-key sweep. DryRun applies to both (one function, one flag).
+// scheduled stale-key sweep. DryRun governs the sweep, RotationDryRun rotation.
 type KeyRotation struct {
 	Function
-	Schedule                   Schedule `json:"schedule"`
-	RotationGrace              string   `json:"rotationGrace"`
-	StaleKeyUnused             string   `json:"staleKeyUnused"`
-	StaleKeyNeverUsed          string   `json:"staleKeyNeverUsed"`
-	AdminKeyUnused             string   `json:"adminKeyUnused"`
-	RevokeAdminKeys            bool     `json:"revokeAdminKeys"`
-	DeleteStaleServiceAccounts bool     `json:"deleteStaleServiceAccounts"`
+	Schedule Schedule `json:"schedule"`
+	// RotationDryRun refuses Secrets Manager rotation steps (the
+	// configuration test at deploy time passes); independent of DryRun,
+	// which governs the stale-key sweep.
+	RotationDryRun             bool   `json:"rotationDryRun"`
+	RotationGrace              string `json:"rotationGrace"`
+	StaleKeyUnused             string `json:"staleKeyUnused"`
+	StaleKeyNeverUsed          string `json:"staleKeyNeverUsed"`
+	AdminKeyUnused             string `json:"adminKeyUnused"`
+	RevokeAdminKeys            bool   `json:"revokeAdminKeys"`
+	DeleteStaleServiceAccounts bool   `json:"deleteStaleServiceAccounts"`
 }
 
 // InviteCleanup configures the invitecleanup function.
@@ -115,13 +147,16 @@ type AuditExport struct {
 	// AccessLogRetentionDays expires S3 server access logs; 0 keeps them forever.
 	AccessLogRetentionDays int `json:"accessLogRetentionDays"`
 
+	// GlueDatabase defaults to the stack name (lower case, _ for -).
 	GlueDatabase string `json:"glueDatabase"`
 	GlueTable    string `json:"glueTable"`
 	// ProjectionStartYear is the first year Athena projects partitions for.
 	ProjectionStartYear int `json:"projectionStartYear"`
 }
 
-// ObjectLock is the default retention of every object version in the audit bucket.
+// ObjectLock is the default retention of every object version in the audit
+// bucket: COMPLIANCE (production), GOVERNANCE, or OFF for a trial stack that
+// can be deleted with everything in it.
 type ObjectLock struct {
 	Mode          string `json:"mode"`
 	RetentionDays int    `json:"retentionDays"`
@@ -144,6 +179,22 @@ type Offboarding struct {
 	// MaxConcurrency caps the concurrent invocations the SQS event source starts (2..1000).
 	MaxConcurrency int    `json:"maxConcurrency"`
 	JournalPrefix  string `json:"journalPrefix"`
+	// OldestMessageAlarm alarms when a request has waited this long.
+	OldestMessageAlarm string `json:"oldestMessageAlarm"`
+	// Senders are the only sources allowed to send to the queue.
+	Senders OffboardingSenders `json:"senders"`
+}
+
+// OffboardingSenders may send offboarding requests; the queue denies
+// everyone else, whatever their IAM policies say.
+type OffboardingSenders struct {
+	// EventBridgeRuleArns are rules (on an HR or Okta bus) targeting the queue.
+	EventBridgeRuleArns []string `json:"eventBridgeRuleArns"`
+	// SnsTopicArns are topics the queue is subscribed to.
+	SnsTopicArns []string `json:"snsTopicArns"`
+	// RoleArns are IAM roles that send directly (a ticketing integration, the
+	// operator who replays previews or redrives the dead-letter queue).
+	RoleArns []string `json:"roleArns"`
 }
 
 // AdminKeySecret is the Secrets Manager secret holding the admin key.
@@ -180,6 +231,9 @@ type Alarms struct {
 const (
 	ObjectLockCompliance = "COMPLIANCE"
 	ObjectLockGovernance = "GOVERNANCE"
+	// ObjectLockOff is for a trial: no lock, and every stateful resource is
+	// destroyed with the stack.
+	ObjectLockOff = "OFF"
 )
 
 // Default returns the configuration a cautious first deployment should start from:
@@ -202,6 +256,7 @@ func Default() Config {
 		KeyRotation: KeyRotation{
 			Function:          Function{DryRun: true, MemoryMB: 256, Timeout: "5m"},
 			Schedule:          Schedule{Enabled: true, Expression: "cron(0 3 * * ? *)", Timezone: "UTC", FlexibleWindowMinutes: 15},
+			RotationDryRun:    true,
 			RotationGrace:     "24h",
 			StaleKeyUnused:    "90d",
 			StaleKeyNeverUsed: "30d",
@@ -225,19 +280,20 @@ func Default() Config {
 			ObjectLock:             ObjectLock{Mode: ObjectLockCompliance, RetentionDays: 365},
 			Lifecycle:              Lifecycle{InfrequentAccessDays: 30, GlacierInstantRetrievalDays: 90},
 			AccessLogRetentionDays: 365,
-			GlueDatabase:           "orgwarden",
 			GlueTable:              "openai_audit_log",
 			ProjectionStartYear:    2023,
 		},
 		Offboarding: Offboarding{
-			Function:        Function{DryRun: true, MemoryMB: 256, Timeout: "5m"},
-			MaxReceiveCount: 3,
-			BatchSize:       5,
-			MaxConcurrency:  2,
-			JournalPrefix:   "offboarding/",
+			Function:           Function{DryRun: true, MemoryMB: 256, Timeout: "5m"},
+			MaxReceiveCount:    5,
+			BatchSize:          5,
+			MaxConcurrency:     2,
+			JournalPrefix:      "offboarding/",
+			OldestMessageAlarm: "1h",
 		},
 		AdminKeySecret: AdminKeySecret{
 			RotationSchedule: "rate(30 days)",
 		},
+		SummaryNotifications: SummaryNotifications{Enabled: true},
 	}
 }

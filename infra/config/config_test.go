@@ -342,3 +342,83 @@ func TestFromFile(t *testing.T) {
 		t.Errorf("service-account keys = %+v", cfg.ServiceAccountKeys)
 	}
 }
+
+// TestPhysicalNamesDeriveFromTheStack: one stack per organization in one
+// account and region must not collide on any name the configuration makes.
+func TestPhysicalNamesDeriveFromTheStack(t *testing.T) {
+	a, b := validConfig(), validConfig()
+	a.StackName, b.StackName = "Orgwarden-Acme", "Orgwarden-Beta"
+	names := func(c Config) []string {
+		return []string{c.GlueDatabaseName(), c.AdminKeySecretName(), c.ReadOnlyAdminKeySecretName(), c.FunctionName("keyrotation")}
+	}
+	seen := map[string]bool{}
+	for _, n := range append(names(a), names(b)...) {
+		if seen[n] {
+			t.Errorf("%q is used by both stacks", n)
+		}
+		seen[n] = true
+	}
+	if got := a.GlueDatabaseName(); got != "orgwarden_acme" || !glueNamePattern.MatchString(got) {
+		t.Errorf("Glue database %q", got)
+	}
+	if got := Default().GlueDatabaseName(); got != "orgwarden" {
+		t.Errorf("default Glue database %q, want orgwarden (unchanged for existing stacks)", got)
+	}
+}
+
+func TestValidateOperationsAndSenders(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(*Config)
+		field string // "" = valid
+	}{
+		{"default", func(*Config) {}, ""},
+		{"evidence lock off (trial)", func(c *Config) { c.AuditExport.ObjectLock.Mode = ObjectLockOff }, ""},
+		{"evidence lock typo", func(c *Config) { c.AuditExport.ObjectLock.Mode = "NONE" }, "auditExport.objectLock.mode"},
+		{"three receives", func(c *Config) { c.Offboarding.MaxReceiveCount = 3 }, "offboarding.maxReceiveCount"},
+		{"receives outlast retention", func(c *Config) {
+			c.Offboarding.Timeout, c.Offboarding.MaxReceiveCount = "15m", 200
+		}, "offboarding.maxReceiveCount"},
+		{"age alarm past retention", func(c *Config) { c.Offboarding.OldestMessageAlarm = "6d" }, "offboarding.oldestMessageAlarm"},
+		{"senders", func(c *Config) {
+			c.Offboarding.Senders = OffboardingSenders{
+				EventBridgeRuleArns: []string{"arn:aws:events:eu-west-1:123456789012:rule/hr-bus/offboarding"},
+				SnsTopicArns:        []string{"arn:aws:sns:eu-west-1:123456789012:okta-offboarding"},
+				RoleArns:            []string{"arn:aws:iam::123456789012:role/ticketing/offboarder"},
+			}
+		}, ""},
+		{"sender is a user", func(c *Config) {
+			c.Offboarding.Senders.RoleArns = []string{"arn:aws:iam::123456789012:user/alice"}
+		}, "offboarding.senders.roleArns[0]"},
+		{"sender rule is a topic", func(c *Config) {
+			c.Offboarding.Senders.EventBridgeRuleArns = []string{"arn:aws:sns:eu-west-1:123456789012:okta"}
+		}, "offboarding.senders.eventBridgeRuleArns[0]"},
+		{"break-glass wildcard", func(c *Config) { c.BreakGlassPrincipalArns = []string{"*"} }, "breakGlassPrincipalArns[0]"},
+		{"read-only key is the read-write one", func(c *Config) {
+			c.ReadOnlyAdminKeySecret = ReadOnlyAdminKeySecret{Enabled: true, Name: c.AdminKeySecretName()}
+		}, "readOnlyAdminKeySecret.name"},
+		{"summary email", func(c *Config) { c.SummaryNotifications.Emails = []string{"not an address"} }, "summaryNotifications.emails[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.edit(&c)
+			err := c.Validate()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if problems := problemsOf(t, err); !hasProblem(problems, tt.field) {
+				t.Errorf("problems %q do not name %s", problems, tt.field)
+			}
+		})
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	if _, err := FromFile("../config.example.json"); err != nil {
+		t.Fatalf("infra/config.example.json (make synth uses it): %v", err)
+	}
+}

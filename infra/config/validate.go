@@ -41,6 +41,10 @@ var (
 	domainPattern     = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
 	// A complete secret ARN ends with the 6-character suffix Secrets Manager adds.
 	secretArnPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
+	ruleArnPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:rule/[A-Za-z0-9._/-]+$`)
+	topicArnPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+(\.fifo)?$`)
+	roleArnPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
+	principalPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$`)
 	smRatePattern      = regexp.MustCompile(`^rate\(([0-9]+) (hour|hours|day|days)\)$`)
 	schedulerExprStart = []string{"cron(", "rate(", "at("}
 )
@@ -107,6 +111,14 @@ func (c Config) Validate() error {
 		p.addf("adminKeySecret.name", "%q is not a valid Secrets Manager name", c.AdminKeySecret.Name)
 	}
 	validateExistingSecret(&p, "adminKeySecret.existingSecretArn", c.AdminKeySecret.ExistingSecretArn)
+	if ro := c.ReadOnlyAdminKeySecret; ro.Name != "" && !secretNamePattern.MatchString(ro.Name) {
+		p.addf("readOnlyAdminKeySecret.name", "%q is not a valid Secrets Manager name", ro.Name)
+	}
+	validateExistingSecret(&p, "readOnlyAdminKeySecret.existingSecretArn", c.ReadOnlyAdminKeySecret.ExistingSecretArn)
+	if c.ReadOnlyAdminKeySecret.Enabled && c.ReadOnlyAdminKeySecretName() == c.AdminKeySecretName() {
+		p.addf("readOnlyAdminKeySecret.name", "%q is the read-write admin key's secret", c.ReadOnlyAdminKeySecret.Name)
+	}
+	validateArns(&p, "breakGlassPrincipalArns", c.BreakGlassPrincipalArns, principalPattern, "an IAM role or user ARN")
 	validateRotationSchedule(&p, "adminKeySecret.rotationSchedule", c.AdminKeySecret.RotationSchedule)
 	seen := map[string]bool{}
 	for i, k := range c.ServiceAccountKeys {
@@ -135,6 +147,11 @@ func (c Config) Validate() error {
 	for i, e := range c.Alarms.Emails {
 		if !isEmail(e) {
 			p.addf(fmt.Sprintf("alarms.emails[%d]", i), "%q is not an email address", e)
+		}
+	}
+	for i, e := range c.SummaryNotifications.Emails {
+		if !isEmail(e) {
+			p.addf(fmt.Sprintf("summaryNotifications.emails[%d]", i), "%q is not an email address", e)
 		}
 	}
 
@@ -200,8 +217,8 @@ func (a AuditExport) validate(p *problems) {
 	p.intRange("auditExport.rolloverEvents", a.RolloverEvents, 1, 10000000)
 	p.durationRange("auditExport.lagAlarmThreshold", a.LagAlarmThreshold, 5*time.Minute, 30*24*time.Hour)
 
-	if a.ObjectLock.Mode != ObjectLockCompliance && a.ObjectLock.Mode != ObjectLockGovernance {
-		p.addf("auditExport.objectLock.mode", "%q must be COMPLIANCE or GOVERNANCE", a.ObjectLock.Mode)
+	if !slices.Contains([]string{ObjectLockCompliance, ObjectLockGovernance, ObjectLockOff}, a.ObjectLock.Mode) {
+		p.addf("auditExport.objectLock.mode", "%q must be COMPLIANCE (production), GOVERNANCE or OFF (a trial stack, deleted with its data)", a.ObjectLock.Mode)
 	}
 	p.intRange("auditExport.objectLock.retentionDays", a.ObjectLock.RetentionDays, 1, 36500)
 
@@ -224,7 +241,7 @@ func (a AuditExport) validate(p *problems) {
 	if a.AccessLogRetentionDays < 0 {
 		p.addf("auditExport.accessLogRetentionDays", "%d must not be negative (0 keeps access logs forever)", a.AccessLogRetentionDays)
 	}
-	if !glueNamePattern.MatchString(a.GlueDatabase) {
+	if a.GlueDatabase != "" && !glueNamePattern.MatchString(a.GlueDatabase) {
 		p.addf("auditExport.glueDatabase", "%q must be lower-case letters, digits and underscores", a.GlueDatabase)
 	}
 	if !glueNamePattern.MatchString(a.GlueTable) {
@@ -235,11 +252,30 @@ func (a AuditExport) validate(p *problems) {
 
 func (o Offboarding) validate(p *problems) {
 	o.Function.validate(p, "offboarding")
-	p.intRange("offboarding.maxReceiveCount", o.MaxReceiveCount, 1, 1000)
+	// Fewer than five receives dead-letters a request on a short outage.
+	p.intRange("offboarding.maxReceiveCount", o.MaxReceiveCount, 5, 1000)
+	if timeout, err := ParseDuration(o.Timeout); err == nil && o.MaxReceiveCount >= 5 {
+		visibility := min(6*timeout, 12*time.Hour)
+		if time.Duration(o.MaxReceiveCount)*visibility >= OffboardingRetention {
+			p.addf("offboarding.maxReceiveCount", "%d receives %v apart (6 x timeout) outlast the queue's %v retention: a request would expire before it is dead-lettered", o.MaxReceiveCount, visibility, OffboardingRetention)
+		}
+	}
+	p.durationRange("offboarding.oldestMessageAlarm", o.OldestMessageAlarm, time.Minute, OffboardingRetention/2)
+	validateArns(p, "offboarding.senders.eventBridgeRuleArns", o.Senders.EventBridgeRuleArns, ruleArnPattern, "an EventBridge rule ARN")
+	validateArns(p, "offboarding.senders.snsTopicArns", o.Senders.SnsTopicArns, topicArnPattern, "an SNS topic ARN")
+	validateArns(p, "offboarding.senders.roleArns", o.Senders.RoleArns, roleArnPattern, "an IAM role ARN")
 	p.intRange("offboarding.batchSize", o.BatchSize, 1, 10)
 	p.intRange("offboarding.maxConcurrency", o.MaxConcurrency, 2, 1000)
 	if !strings.HasSuffix(o.JournalPrefix, "/") || !prefixPattern.MatchString(strings.TrimSuffix(o.JournalPrefix, "/")) {
 		p.addf("offboarding.journalPrefix", "%q must be slash-separated segments ending with a slash (offboarding/)", o.JournalPrefix)
+	}
+}
+
+func validateArns(p *problems, field string, arns []string, pattern *regexp.Regexp, what string) {
+	for i, a := range arns {
+		if !pattern.MatchString(a) {
+			p.addf(fmt.Sprintf("%s[%d]", field, i), "%q is not %s", a, what)
+		}
 	}
 }
 

@@ -14,14 +14,17 @@ import (
 
 // deployed are resource values shaped like the ones CloudFormation substitutes.
 var deployed = fnenv.Resources{
-	AdminKeySecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-AbCdEf",
-	SummaryBusName:    "orgwarden-summaries",
-	AuditBucket:       "orgwarden-auditbucketb01e0ae8-1x2y3z4w5v6u",
-	AuditStateBucket:  "orgwarden-statebucket446e0578-9a8b7c6d5e4f",
-	AuditKMSKeyARN:    "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
-	JournalBucket:     "orgwarden-statebucket446e0578-9a8b7c6d5e4f",
-	DLQURL:            "https://sqs.eu-west-1.amazonaws.com/123456789012/orgwarden-offboarding-dlq",
-	ManagedSecretARNs: []string{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-AbCdEf"},
+	AdminKeySecretARN:         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-AbCdEf",
+	SummaryBusName:            "orgwarden-summaries",
+	AuditBucket:               "orgwarden-auditbucketb01e0ae8-1x2y3z4w5v6u",
+	AuditStateBucket:          "orgwarden-statebucket446e0578-9a8b7c6d5e4f",
+	AuditKMSKeyARN:            "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+	AuditStateKMSKeyARN:       "arn:aws:kms:eu-west-1:123456789012:key/9f8e7d6c-5b4a-3210-fedc-ba9876543210",
+	ReadOnlyAdminKeySecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-read-only-AbCdEf",
+	JournalBucket:             "orgwarden-statebucket446e0578-9a8b7c6d5e4f",
+	DLQURL:                    "https://sqs.eu-west-1.amazonaws.com/123456789012/orgwarden-offboarding-dlq",
+	// Names, as the stack lists the secrets it creates (fnenv.ManagedSecretIDs).
+	ManagedSecretARNs: []string{"orgwarden/admin-key", "orgwarden/service-accounts/billing"},
 }
 
 func stackConfig() config.Config {

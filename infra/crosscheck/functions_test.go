@@ -40,6 +40,21 @@ func TestKeyRotationParses(t *testing.T) {
 	if !slices.Equal(got.ManagedSecrets, deployed.ManagedSecretARNs) {
 		t.Errorf("managed secrets %v, want %v", got.ManagedSecrets, deployed.ManagedSecretARNs)
 	}
+	// Rotation's switch reaches the function apart from the sweep's.
+	for _, rotationDry := range []bool{true, false} {
+		cfg.KeyRotation.RotationDryRun = rotationDry
+		r := reader(t, fnenv.KeyRotation, cfg)
+		got := rotation.ReadConfig(r)
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got.RotationDryRun == nil || *got.RotationDryRun != rotationDry {
+			t.Errorf("rotation dry run %v read back as %v", rotationDry, got.RotationDryRun)
+		}
+		if !sharedconfig.ReadCommon(r).DryRun {
+			t.Error("the sweep's dry run changed with rotation's")
+		}
+	}
 }
 
 func TestInviteCleanupParses(t *testing.T) {
@@ -64,7 +79,7 @@ func TestAuditExportParses(t *testing.T) {
 	}
 	a := cfg.AuditExport
 	if got.OrgID != cfg.OrgID || got.Bucket != deployed.AuditBucket || got.StateBucket != deployed.AuditStateBucket ||
-		got.KMSKeyID != deployed.AuditKMSKeyARN || got.Prefix != a.Prefix || got.Lookback != mustDuration(t, a.Lookback) ||
+		got.KMSKeyID != deployed.AuditKMSKeyARN || got.StateKMSKeyID != deployed.AuditStateKMSKeyARN || got.Prefix != a.Prefix || got.Lookback != mustDuration(t, a.Lookback) ||
 		got.SliceConcurrency != a.SliceConcurrency || got.RolloverBytes != a.RolloverBytes ||
 		got.RolloverEvents != a.RolloverEvents || got.TenantEvents {
 		t.Errorf("auditexport read %+v from %+v", got, a)

@@ -6,6 +6,7 @@
 package fnenv
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strconv"
@@ -45,20 +46,107 @@ const SecretPlaceholderField = "bootstrap_placeholder"
 // leave a locked version behind), see infra/README.md.
 const AuditStateBucketVar = "ORGWARDEN_AUDIT_STATE_BUCKET"
 
+// AuditStateKMSKeyVar names the key encrypting the checkpoint: the state key,
+// not the audit key, so that a role allowed to write state cannot write
+// evidence-encrypted objects and the other way round.
+const AuditStateKMSKeyVar = "ORGWARDEN_AUDIT_STATE_KMS_KEY_ID"
+
+// RotationDryRunVar switches Secrets Manager rotation apart from the sweep's
+// ORGWARDEN_DRY_RUN.
+const RotationDryRunVar = "ORGWARDEN_ROTATION_DRY_RUN"
+
 // Resources are the deployed names the functions need. In the stack they are CDK
 // tokens that CloudFormation resolves at deploy time.
 type Resources struct {
 	AdminKeySecretARN string
-	SummaryBusName    string
-	AuditBucket       string
-	AuditStateBucket  string
-	AuditKMSKeyARN    string
-	JournalBucket     string
-	DLQURL            string
+	// ReadOnlyAdminKeySecretARN is the read-only admin key's secret, given
+	// instead of AdminKeySecretARN to the functions UsesReadOnlyKey names.
+	ReadOnlyAdminKeySecretARN string
+	SummaryBusName            string
+	AuditBucket               string
+	AuditStateBucket          string
+	AuditKMSKeyARN            string
+	AuditStateKMSKeyARN       string
+	JournalBucket             string
+	DLQURL                    string
 	// ManagedSecretARNs are the secrets keyrotation rotates: the admin key and every
-	// declared service-account key.
+	// declared service-account key, as ManagedSecretIDs names them.
 	ManagedSecretARNs []string
 }
+
+// UsesReadOnlyKey reports whether function fn gets the read-only admin key:
+// when one is configured, the audit export (it only reads) and every job
+// that cannot change anything in its configuration (dry run; for
+// keyrotation, the sweep and rotation both).
+func UsesReadOnlyKey(fn string, cfg config.Config) bool {
+	if !cfg.ReadOnlyAdminKeySecret.Enabled {
+		return false
+	}
+	switch fn {
+	case AuditExport:
+		return true
+	case InviteCleanup:
+		return cfg.InviteCleanup.DryRun
+	case Offboarding:
+		return cfg.Offboarding.DryRun
+	case KeyRotation:
+		return cfg.KeyRotation.DryRun && cfg.KeyRotation.RotationDryRun
+	}
+	return false
+}
+
+// ManagedSecretIDs names the secrets keyrotation rotates as the environment
+// lists them: a secret the stack creates by its name (known at synthesis,
+// a third of an ARN's length, and accepted as a SecretId), one created out of
+// band by its complete ARN.
+func ManagedSecretIDs(cfg config.Config) []string {
+	ids := []string{cmp.Or(cfg.AdminKeySecret.ExistingSecretArn, cfg.AdminKeySecretName())}
+	for _, k := range cfg.ServiceAccountKeys {
+		ids = append(ids, cmp.Or(k.ExistingSecretArn, cfg.ServiceAccountSecretName(k)))
+	}
+	return ids
+}
+
+// Worst-case lengths of what CloudFormation substitutes for a token: the
+// longest partition (aws-us-gov), a generous region name, an S3 bucket name
+// at S3's limit and the China endpoint suffix.
+const (
+	worstPartition = "aws-us-gov"
+	worstRegionLen = 20
+	maxBucketLen   = 63
+	worstAccount   = "123456789012"
+)
+
+// WorstCase returns the longest values CloudFormation can substitute for the
+// stack's resources, so that the environment's size is checked as deployed
+// rather than as unresolved tokens (about 20 bytes each).
+func WorstCase(cfg config.Config) Resources {
+	region := cmp.Or(cfg.Region, strings.Repeat("r", worstRegionLen))
+	arn := func(service, resource string) string {
+		return "arn:" + worstPartition + ":" + service + ":" + region + ":" + worstAccount + ":" + resource
+	}
+	secret := func(existing, name string) string {
+		return cmp.Or(existing, arn("secretsmanager", "secret:"+name+"-AbCdEf"))
+	}
+	bucket := strings.Repeat("b", maxBucketLen)
+	key := arn("kms", "key/"+strings.Repeat("k", 36))
+	lower := strings.ToLower(cfg.StackName)
+	return Resources{
+		AdminKeySecretARN:         secret(cfg.AdminKeySecret.ExistingSecretArn, cfg.AdminKeySecretName()),
+		ReadOnlyAdminKeySecretARN: secret(cfg.ReadOnlyAdminKeySecret.ExistingSecretArn, cfg.ReadOnlyAdminKeySecretName()),
+		SummaryBusName:            SummaryBusName(cfg),
+		AuditBucket:               bucket,
+		AuditStateBucket:          bucket,
+		AuditKMSKeyARN:            key,
+		AuditStateKMSKeyARN:       key,
+		JournalBucket:             bucket,
+		DLQURL:                    "https://sqs." + region + ".amazonaws.com.cn/" + worstAccount + "/" + lower + "-offboarding-dlq",
+		ManagedSecretARNs:         ManagedSecretIDs(cfg),
+	}
+}
+
+// SummaryBusName is the name of the bus receiving run summaries.
+func SummaryBusName(cfg config.Config) string { return strings.ToLower(cfg.StackName) + "-summaries" }
 
 // required are the variables a function cannot start without.
 var required = map[string][]string{
@@ -73,7 +161,33 @@ const lambdaEnvLimit = 4096
 
 // For returns the environment of function fn.
 func For(fn string, cfg config.Config, res Resources) (map[string]string, error) {
+	env, err := build(fn, cfg, res)
+	if err != nil {
+		return nil, err
+	}
+	// The stack passes tokens; measure what CloudFormation will substitute.
+	deployed, err := build(fn, cfg, WorstCase(cfg))
+	if err != nil {
+		return nil, err
+	}
+	if size := Size(deployed); size > lambdaEnvLimit {
+		return nil, fmt.Errorf("%s: environment is up to %d bytes once deployed, over Lambda's %d-byte limit (shorten the protected lists)", fn, size, lambdaEnvLimit)
+	}
+	return env, nil
+}
+
+// DeployedSize is the largest size function fn's environment can have once
+// CloudFormation has resolved every resource name in it.
+func DeployedSize(fn string, cfg config.Config) (int, error) {
+	env, err := build(fn, cfg, WorstCase(cfg))
+	return Size(env), err
+}
+
+func build(fn string, cfg config.Config, res Resources) (map[string]string, error) {
 	var env map[string]string
+	if UsesReadOnlyKey(fn, cfg) {
+		res.AdminKeySecretARN = res.ReadOnlyAdminKeySecretARN
+	}
 	switch fn {
 	case KeyRotation:
 		k := cfg.KeyRotation
@@ -85,6 +199,7 @@ func For(fn string, cfg config.Config, res Resources) (map[string]string, error)
 		env["ORGWARDEN_REVOKE_ADMIN_KEYS"] = strconv.FormatBool(k.RevokeAdminKeys)
 		env["ORGWARDEN_DELETE_STALE_SERVICE_ACCOUNTS"] = strconv.FormatBool(k.DeleteStaleServiceAccounts)
 		env["ORGWARDEN_MANAGED_SECRET_ARNS"] = strings.Join(res.ManagedSecretARNs, ",")
+		env[RotationDryRunVar] = strconv.FormatBool(k.RotationDryRun)
 	case InviteCleanup:
 		env = common(cfg, cfg.InviteCleanup.DryRun, res)
 		env["ORGWARDEN_INVITE_MAX_AGE"] = cfg.InviteCleanup.InviteMaxAge
@@ -101,6 +216,7 @@ func For(fn string, cfg config.Config, res Resources) (map[string]string, error)
 		env["ORGWARDEN_AUDIT_ROLLOVER_EVENTS"] = strconv.Itoa(a.RolloverEvents)
 		env["ORGWARDEN_AUDIT_TENANT_EVENTS"] = strconv.FormatBool(a.TenantEvents)
 		env[AuditStateBucketVar] = res.AuditStateBucket
+		env[AuditStateKMSKeyVar] = res.AuditStateKMSKeyARN
 	case Offboarding:
 		env = common(cfg, cfg.Offboarding.DryRun, res)
 		env["ORGWARDEN_DLQ_URL"] = res.DLQURL
@@ -120,9 +236,6 @@ func For(fn string, cfg config.Config, res Resources) (map[string]string, error)
 		if v == "" {
 			delete(env, k)
 		}
-	}
-	if size := Size(env); size > lambdaEnvLimit {
-		return nil, fmt.Errorf("%s: environment is %d bytes, over Lambda's %d-byte limit (shorten the protected lists)", fn, size, lambdaEnvLimit)
 	}
 	return env, nil
 }

@@ -1,6 +1,7 @@
 package fnenv
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -20,14 +21,16 @@ func testConfig() config.Config {
 
 func testResources() Resources {
 	return Resources{
-		AdminKeySecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-AbCdEf",
-		SummaryBusName:    "orgwarden-summaries",
-		AuditBucket:       "audit-bucket",
-		AuditStateBucket:  "state-bucket",
-		AuditKMSKeyARN:    "arn:aws:kms:eu-west-1:123456789012:key/1234",
-		JournalBucket:     "state-bucket",
-		DLQURL:            "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
-		ManagedSecretARNs: []string{"arn:admin", "arn:billing"},
+		AdminKeySecretARN:         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-AbCdEf",
+		SummaryBusName:            "orgwarden-summaries",
+		AuditBucket:               "audit-bucket",
+		AuditStateBucket:          "state-bucket",
+		AuditKMSKeyARN:            "arn:aws:kms:eu-west-1:123456789012:key/1234",
+		AuditStateKMSKeyARN:       "arn:aws:kms:eu-west-1:123456789012:key/5678",
+		ReadOnlyAdminKeySecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-read-only-AbCdEf",
+		JournalBucket:             "state-bucket",
+		DLQURL:                    "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+		ManagedSecretARNs:         []string{"arn:admin", "arn:billing"},
 	}
 }
 
@@ -186,5 +189,101 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := For(InviteCleanup, cfg, testResources()); err == nil || !strings.Contains(err.Error(), "4096") {
 		t.Errorf("oversized environment: %v", err)
+	}
+}
+
+// TestSizeIsMeasuredAsDeployed: CloudFormation replaces each token (about 20
+// bytes) with an ARN or a name of up to a hundred; the limit applies to that.
+func TestSizeIsMeasuredAsDeployed(t *testing.T) {
+	cfg := testConfig()
+	for i := range 30 {
+		cfg.ServiceAccountKeys = append(cfg.ServiceAccountKeys, config.ServiceAccountKey{
+			ID: fmt.Sprintf("service-account-%02d", i), ProjectID: "proj_x", ServiceAccountID: "svc_acct_x", ServiceAccountName: "x",
+		})
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tokens := Resources{
+		AdminKeySecretARN: "${Token[TOKEN.101]}", ReadOnlyAdminKeySecretARN: "${Token[TOKEN.102]}", SummaryBusName: "${Token[TOKEN.103]}",
+		AuditBucket: "${Token[TOKEN.104]}", AuditStateBucket: "${Token[TOKEN.105]}", AuditKMSKeyARN: "${Token[TOKEN.106]}",
+		AuditStateKMSKeyARN: "${Token[TOKEN.107]}", JournalBucket: "${Token[TOKEN.105]}", DLQURL: "${Token[TOKEN.108]}",
+		ManagedSecretARNs: ManagedSecretIDs(cfg),
+	}
+	env, err := For(KeyRotation, cfg, tokens)
+	if err != nil {
+		t.Fatalf("30 service-account secrets: %v", err)
+	}
+	deployed, err := DeployedSize(KeyRotation, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deployed > 4096 || deployed <= Size(env) {
+		t.Errorf("deployed size %d (tokens %d): want above the token size and within 4096", deployed, Size(env))
+	}
+	// Listed by ARN, as the stack used to, the same secrets overflow once deployed.
+	byARN := WorstCase(cfg)
+	for i, id := range byARN.ManagedSecretARNs {
+		byARN.ManagedSecretARNs[i] = "arn:aws-us-gov:secretsmanager:" + strings.Repeat("r", 20) + ":123456789012:secret:" + id + "-AbCdEf"
+	}
+	withARNs, err := build(KeyRotation, cfg, byARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Size(withARNs) <= 4096 {
+		t.Errorf("ARNs of 30 secrets take %d bytes; the test no longer shows why names are listed", Size(withARNs))
+	}
+
+	// A configuration that fits as tokens but not as deployed is refused.
+	big := testConfig()
+	for Size(mustBuild(t, InviteCleanup, big, tokens)) < 4096-60 {
+		big.Protected.IDs = append(big.Protected.IDs, fmt.Sprintf("user_%020d", len(big.Protected.IDs)))
+	}
+	if _, err := For(InviteCleanup, big, tokens); err == nil || !strings.Contains(err.Error(), "once deployed") {
+		t.Errorf("an environment over 4 KB once deployed: %v", err)
+	}
+}
+
+func mustBuild(t *testing.T, fn string, cfg config.Config, res Resources) map[string]string {
+	t.Helper()
+	env, err := build(fn, cfg, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func TestReadOnlyAdminKey(t *testing.T) {
+	res := testResources()
+	tests := []struct {
+		name string
+		edit func(*config.Config)
+		want map[string]string // function -> secret ARN
+	}{
+		{"not configured", func(*config.Config) {}, map[string]string{
+			AuditExport: res.AdminKeySecretARN, InviteCleanup: res.AdminKeySecretARN, Offboarding: res.AdminKeySecretARN, KeyRotation: res.AdminKeySecretARN,
+		}},
+		{"configured, defaults (dry run)", func(c *config.Config) { c.ReadOnlyAdminKeySecret.Enabled = true }, map[string]string{
+			AuditExport: res.ReadOnlyAdminKeySecretARN, InviteCleanup: res.ReadOnlyAdminKeySecretARN, Offboarding: res.ReadOnlyAdminKeySecretARN, KeyRotation: res.ReadOnlyAdminKeySecretARN,
+		}},
+		{"configured, jobs live", func(c *config.Config) {
+			c.ReadOnlyAdminKeySecret.Enabled = true
+			c.InviteCleanup.DryRun, c.Offboarding.DryRun, c.KeyRotation.RotationDryRun = false, false, false
+		}, map[string]string{
+			AuditExport: res.ReadOnlyAdminKeySecretARN, InviteCleanup: res.AdminKeySecretARN, Offboarding: res.AdminKeySecretARN, KeyRotation: res.AdminKeySecretARN,
+		}},
+	}
+	for _, tt := range tests {
+		cfg := testConfig()
+		tt.edit(&cfg)
+		for fn, want := range tt.want {
+			env, err := For(fn, cfg, res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if env["OPENAI_ADMIN_KEY_SECRET_ARN"] != want {
+				t.Errorf("%s: %s reads %s, want %s", tt.name, fn, env["OPENAI_ADMIN_KEY_SECRET_ARN"], want)
+			}
+		}
 	}
 }

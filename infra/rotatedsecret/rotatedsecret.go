@@ -36,6 +36,12 @@ type Props struct {
 	// ExistingSecretArn, when set, rotates that secret (created out of band and
 	// already holding a key) instead of creating one; Name and Fields are unused.
 	ExistingSecretArn string
+	// KMSKeyArn, when set, encrypts a created secret with that customer
+	// managed key. It is set on the CloudFormation resource directly: the L2
+	// binding would add key policy statements with wildcard actions.
+	KMSKeyArn string
+	// RemovalPolicy of a created secret; default RETAIN.
+	RemovalPolicy awscdk.RemovalPolicy
 }
 
 // Secret is a declared secret and its rotation schedule.
@@ -45,6 +51,9 @@ type Secret struct {
 	Scope            constructs.Construct
 	Secret           awssecretsmanager.ISecret
 	rotationSchedule string
+	// Created is false for a secret created out of band (ExistingSecretArn):
+	// the stack does not own its policy or key.
+	Created bool
 }
 
 // New declares a secret whose initial value holds props.Fields plus a generated
@@ -59,6 +68,10 @@ func New(scope constructs.Construct, id string, props Props) (*Secret, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret %s: encoding the initial value: %w", props.Name, err)
 	}
+	removal := props.RemovalPolicy
+	if removal == "" {
+		removal = awscdk.RemovalPolicy_RETAIN
+	}
 	secret := awssecretsmanager.NewSecret(c, jsii.String("Secret"), &awssecretsmanager.SecretProps{
 		SecretName:  jsii.String(props.Name),
 		Description: jsii.String(props.Description),
@@ -69,9 +82,12 @@ func New(scope constructs.Construct, id string, props Props) (*Secret, error) {
 			PasswordLength:       jsii.Number(32),
 		},
 		// Deleting the stack must not destroy the organization's keys.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal,
 	})
-	return &Secret{Scope: c, Secret: secret, rotationSchedule: props.RotationSchedule}, nil
+	if props.KMSKeyArn != "" {
+		secret.Node().DefaultChild().(awssecretsmanager.CfnSecret).SetKmsKeyId(jsii.String(props.KMSKeyArn))
+	}
+	return &Secret{Scope: c, Secret: secret, rotationSchedule: props.RotationSchedule, Created: true}, nil
 }
 
 // ServiceAccountKeyProps declares a service-account key secret.
@@ -82,6 +98,7 @@ type ServiceAccountKeyProps struct {
 	ServiceAccountName string
 	RotationSchedule   string
 	ExistingSecretArn  string
+	RemovalPolicy      awscdk.RemovalPolicy
 }
 
 // NewServiceAccountKey declares a secret in the service-account key format of
@@ -100,6 +117,7 @@ func NewServiceAccountKey(scope constructs.Construct, id string, props ServiceAc
 		},
 		RotationSchedule:  props.RotationSchedule,
 		ExistingSecretArn: props.ExistingSecretArn,
+		RemovalPolicy:     props.RemovalPolicy,
 	})
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -16,6 +15,9 @@ import (
 	"github.com/orgwarden/orgwarden/infra/config"
 	"github.com/orgwarden/orgwarden/infra/fnenv"
 )
+
+// AlarmEmailParameter is the deploy-time parameter naming who receives alarms.
+const AlarmEmailParameter = "AlarmEmail"
 
 // MetricsNamespace and the Function dimension are the functions' EMF contract
 // (docs/architecture.md, "Metrics").
@@ -32,19 +34,18 @@ func (b *builder) alarms() {
 
 	// CloudWatch cannot publish to a topic under the AWS-managed SNS key, hence a
 	// customer managed key whose policy lets CloudWatch use it for this account.
-	key := awskms.NewKey(s, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
-		Description:       jsii.String("orgwarden: encrypts the alarm topic"),
-		Alias:             jsii.String("alias/" + lower + "/alarms"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-	})
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("CloudWatchAlarmsPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
-		Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *s.Account()}},
-	}), nil)
+	key := b.newKey("AlarmTopicKey", "orgwarden: encrypts the alarm and summary topics", "alarms")
+	// EventBridge publishes run summaries to a topic under the same key.
+	for sid, service := range map[string]string{"CloudWatchAlarmsPublish": "cloudwatch.amazonaws.com", "EventBridgeSummariesPublish": "events.amazonaws.com"} {
+		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(sid),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(service), nil)},
+			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+			Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *s.Account()}},
+		}), nil)
+	}
+	b.topicKey = key
 
 	topic := awssns.NewTopic(s, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		TopicName:   jsii.String(lower + "-alarms"),
@@ -59,8 +60,21 @@ func (b *builder) alarms() {
 		Resources:  jsii.Strings(*topic.TopicArn()),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *s.Account()}},
 	}))
-	for _, email := range cfg.Alarms.Emails {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
+	// The first address is a deploy-time parameter: with none configured,
+	// CloudFormation asks for it instead of deploying alarms nobody receives.
+	emailProps := &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		Description:           jsii.String("Email address that receives orgwarden's alarms (it must confirm the subscription)"),
+		AllowedPattern:        jsii.String(`^[^@\s]+@[^@\s]+\.[^@\s]+$`),
+		ConstraintDescription: jsii.String("an email address"),
+	}
+	if len(cfg.Alarms.Emails) > 0 {
+		emailProps.Default = cfg.Alarms.Emails[0]
+	}
+	email := awscdk.NewCfnParameter(s, jsii.String(AlarmEmailParameter), emailProps)
+	topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(email.ValueAsString(), nil))
+	for _, e := range cfg.Alarms.Emails[min(1, len(cfg.Alarms.Emails)):] {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
 	}
 	b.alarmTopic = topic
 	action := awscloudwatchactions.NewSnsAction(topic)
@@ -90,6 +104,7 @@ func (b *builder) alarms() {
 	}{
 		{"OffboardingDlqAlarm", "offboarding-dlq", "Offboarding messages reached the dead-letter queue: someone may still have access", b.offboardingDLQ},
 		{"ScheduleDlqAlarm", "schedule-dlq", "EventBridge Scheduler could not start a job; see the schedule dead-letter queue", b.scheduleDLQ},
+		{"FailedRunsAlarm", "failed-runs", "A scheduled run failed after Lambda's retries; its event and error are in the failed-runs queue", b.failedRuns},
 	}
 	for _, d := range dlqs {
 		add(d.id, d.name, d.description, &awscloudwatch.AlarmProps{
@@ -102,6 +117,19 @@ func (b *builder) alarms() {
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 	}
+
+	// A request waiting this long is not being processed (function failing,
+	// throttled, or its mapping disabled): someone who left still has access.
+	oldest, _ := config.ParseDuration(cfg.Offboarding.OldestMessageAlarm) // validated
+	add("OffboardingAgeAlarm", "offboarding-oldest-message", "An offboarding request has waited more than "+cfg.Offboarding.OldestMessageAlarm+" in the queue", &awscloudwatch.AlarmProps{
+		Metric: b.offboardingQueue.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{
+			Period: fiveMinutes, Statistic: jsii.String("Maximum"),
+		}),
+		Threshold:          jsii.Number(oldest.Seconds()),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
 
 	lag, _ := config.ParseDuration(cfg.AuditExport.LagAlarmThreshold) // validated
 	// The alarm watches how far the export is complete (ExportCoverageAgeSeconds),

@@ -16,11 +16,16 @@ func TestAlarmTopic(t *testing.T) {
 		t.Errorf("alarm topic key = %s", got)
 	}
 	assertTLSOnly(t, "AlarmTopic/Policy/Resource", "sns:Publish")
+	// The address is a deploy-time parameter, defaulting to the configured one.
 	assert(t, "email subscription", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
-			"Protocol": "email", "Endpoint": cfg.Alarms.Emails[0], "TopicArn": ref(topic),
+			"Protocol": "email", "Endpoint": ref(stack.AlarmEmailParameter), "TopicArn": ref(topic),
 		})
 	})
+	p := parameters[stack.AlarmEmailParameter]
+	if p["Type"] != "String" || p["Default"] != cfg.Alarms.Emails[0] || p["AllowedPattern"] == nil {
+		t.Errorf("alarm email parameter = %v", p)
+	}
 	// CloudWatch must be able to use the topic's key, or alarms are silently dropped.
 	keyPolicy := canonical(resources[logicalID(t, "AlarmTopicKey/Resource")].Properties["KeyPolicy"])
 	if !contains(keyPolicy, `"Service":"cloudwatch.amazonaws.com"`) {
@@ -49,7 +54,7 @@ func TestFunctionErrorAlarms(t *testing.T) {
 }
 
 func TestDeadLetterQueueAlarms(t *testing.T) {
-	for _, path := range []string{"OffboardingDeadLetterQueue", "ScheduleDeadLetterQueue"} {
+	for _, path := range []string{"OffboardingDeadLetterQueue", "ScheduleDeadLetterQueue", "FailedRunsQueue"} {
 		alarm(t, path+" depth", map[string]any{
 			"Namespace":  "AWS/SQS",
 			"MetricName": "ApproximateNumberOfMessagesVisible",
@@ -97,8 +102,8 @@ func TestRotationAndCapAlarms(t *testing.T) {
 func TestEveryAlarmNotifies(t *testing.T) {
 	topic := canonical([]any{ref(logicalID(t, "AlarmTopic/Resource"))})
 	alarms := ofType("AWS::CloudWatch::Alarm")
-	if len(alarms) != 10 {
-		t.Errorf("%d alarms, want 10 (4 function errors, 2 DLQs, lag, rotation failures, 2 caps)", len(alarms))
+	if len(alarms) != 12 {
+		t.Errorf("%d alarms, want 12 (4 function errors, 2 DLQs, failed runs, oldest offboarding request, lag, rotation failures, 2 caps)", len(alarms))
 	}
 	for id, a := range alarms {
 		if canonical(a.Properties["AlarmActions"]) != topic {

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
@@ -52,20 +53,33 @@ func functionConfig(cfg config.Config, fn string) config.Function {
 
 // functions creates the four functions and grants each one its own resources only.
 func (b *builder) functions(zips map[string]string) error {
-	managed := []string{*b.adminKey.Secret.SecretArn()}
-	for _, sa := range b.serviceAccounts {
-		managed = append(managed, *sa.Secret.SecretArn())
-	}
 	res := fnenv.Resources{
-		AdminKeySecretARN: *b.adminKey.Secret.SecretArn(),
-		SummaryBusName:    *b.summaryBus.EventBusName(),
-		AuditBucket:       *b.auditBucket.BucketName(),
-		AuditStateBucket:  *b.stateBucket.BucketName(),
-		AuditKMSKeyARN:    *b.auditKey.KeyArn(),
-		JournalBucket:     *b.stateBucket.BucketName(),
-		DLQURL:            *b.offboardingDLQ.QueueUrl(),
-		ManagedSecretARNs: managed,
+		AdminKeySecretARN:   *b.adminKey.Secret.SecretArn(),
+		SummaryBusName:      *b.summaryBus.EventBusName(),
+		AuditBucket:         *b.auditBucket.BucketName(),
+		AuditStateBucket:    *b.stateBucket.BucketName(),
+		AuditKMSKeyARN:      *b.auditKey.KeyArn(),
+		AuditStateKMSKeyARN: *b.stateKey.KeyArn(),
+		JournalBucket:       *b.stateBucket.BucketName(),
+		DLQURL:              *b.offboardingDLQ.QueueUrl(),
+		// Names, known at synthesis: the list stays short (fnenv.For measures it).
+		ManagedSecretARNs: fnenv.ManagedSecretIDs(b.cfg),
 	}
+	if b.readOnlyAdminKey != nil {
+		res.ReadOnlyAdminKeySecretARN = *b.readOnlyAdminKey.Secret.SecretArn()
+	}
+	b.logsKey = b.newKey("LogsKey", "orgwarden: encrypts the functions' log groups (they hold people's emails)", "logs")
+	b.logsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogsOfTheseFunctions"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*b.stack.Region()+".amazonaws.com"), nil)},
+		Actions: jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+			"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
+		Resources: jsii.Strings("*"), // in a key policy, "*" is this key
+		Conditions: &map[string]any{"ArnLike": map[string]any{
+			"kms:EncryptionContext:aws:logs:arn": "arn:" + *b.stack.Partition() + ":logs:" + *b.stack.Region() + ":" + *b.stack.Account() +
+				":log-group:/aws/lambda/" + b.cfg.FunctionName("*"),
+		}},
+	}), nil)
 
 	b.fns = map[string]*function{}
 	for _, name := range fnenv.Functions {
@@ -83,24 +97,21 @@ func (b *builder) functions(zips map[string]string) error {
 			Resources: jsii.Strings(*b.summaryBus.EventBusArn()),
 		}))
 	}
-	// keyrotation reads the admin key through its rotation grant (rotation()).
-	for _, name := range []string{fnenv.InviteCleanup, fnenv.AuditExport, fnenv.Offboarding} {
-		b.fns[name].role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-			Resources: jsii.Strings(*b.adminKey.Secret.SecretArn()),
-		}))
-	}
+	// Admin keys are granted in grantAdminKeys, once keyrotation's rotation
+	// grant exists.
 
-	// auditexport: objects and digests under PREFIX/ in the audit bucket (no delete,
-	// no bucket configuration), the checkpoint under PREFIX/_state/ in the state bucket.
-	// Objects over 5 MiB go up in parts; a failed upload is aborted (AbortMultipartUpload
-	// discards parts, never a stored object).
+	// auditexport: this organization's data objects and digests in the audit
+	// bucket (no delete, no bucket configuration, create-only by bucket policy),
+	// and its one checkpoint object in the state bucket, under the state key.
+	// Objects over 5 MiB go up in parts; a failed upload is aborted
+	// (AbortMultipartUpload discards parts, never a stored object).
 	export := b.fns[fnenv.AuditExport]
-	prefix := b.cfg.AuditExport.Prefix + "/"
-	for _, st := range b.objectStatements(b.auditBucket, b.auditKey, prefix, "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload") {
+	data, digests, checkpoint := b.exportKeys()
+	evidence := []string{data + "*", digests + "*"}
+	for _, st := range b.objectStatementsFor(b.auditBucket, b.auditKey, evidence, evidence, "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload") {
 		export.role.AddToPolicy(st)
 	}
-	for _, st := range b.objectStatements(b.stateBucket, b.stateKey, prefix+"_state/", "s3:GetObject", "s3:PutObject") {
+	for _, st := range b.objectStatementsFor(b.stateBucket, b.stateKey, []string{checkpoint}, []string{checkpoint}, "s3:GetObject", "s3:PutObject") {
 		export.role.AddToPolicy(st)
 	}
 
@@ -119,7 +130,25 @@ func (b *builder) functions(zips map[string]string) error {
 		ReportBatchItemFailures: jsii.Bool(true),
 		MaxConcurrency:          jsii.Number(float64(b.cfg.Offboarding.MaxConcurrency)),
 	}))
+
+	// A scheduled run that still fails after Lambda's two retries lands in
+	// the failed-runs queue (alarmed) with its error, instead of vanishing.
+	for _, j := range b.scheduledJobs() {
+		b.fns[j.function].fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+			OnFailure:     awslambdadestinations.NewSqsDestination(b.failedRuns),
+			RetryAttempts: jsii.Number(2),
+			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(1)),
+		})
+	}
 	return nil
+}
+
+// exportKeys are the object keys of this organization's export, as
+// functions/auditexport/export/layout writes them: the data prefix, the
+// digest prefix and the checkpoint key.
+func (b *builder) exportKeys() (data, digests, checkpoint string) {
+	prefix, org := b.cfg.AuditExport.Prefix, "org_id="+b.cfg.OrgID
+	return prefix + "/" + org + "/", prefix + "/_digests/" + org + "/", prefix + "/_state/" + org + "/checkpoint.json"
 }
 
 // newFunction creates function name: arm64 on provided.al2023 running the bootstrap
@@ -133,8 +162,11 @@ func (b *builder) newFunction(name string, env map[string]string, zip string) *f
 	logGroup := awslogs.NewLogGroup(s, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String("/aws/lambda/" + functionName),
 		Retention:     retention(cfg.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: b.removal(),
 	})
+	// Set on the resource: the L2 binding would grant logs.amazonaws.com
+	// wildcard actions; the key's policy (functions()) names the exact ones.
+	logGroup.Node().DefaultChild().(awslogs.CfnLogGroup).SetKmsKeyId(b.logsKey.KeyArn())
 	// Own role rather than AWSLambdaBasicExecutionRole, whose log permissions span
 	// every log group in the account.
 	role := awsiam.NewRole(s, jsii.String(id+"Role"), &awsiam.RoleProps{

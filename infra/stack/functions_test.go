@@ -97,29 +97,37 @@ func TestLogGroups(t *testing.T) {
 		if r.DeletionPolicy != "Retain" {
 			t.Errorf("%s log group deletion policy = %q, want Retain", fn, r.DeletionPolicy)
 		}
+		// They hold people's emails: encrypted with the stack's logs key.
+		if canonical(r.Properties["KmsKeyId"]) != canonical(getAtt(logicalID(t, "LogsKey/Resource"))) {
+			t.Errorf("%s log group key = %s", fn, canonical(r.Properties["KmsKeyId"]))
+		}
 	}
 }
 
 // TestFunctionEnvironments checks that each function receives exactly the
 // environment fnenv builds, with the stack's own resources behind each name.
 func TestFunctionEnvironments(t *testing.T) {
-	adminSecret := logicalID(t, "AdminKey/Secret/Resource")
-	saSecret := logicalID(t, "ServiceAccountKey-billing/Secret/Resource")
 	resourcesFor := map[string]map[string]any{
-		"OPENAI_ADMIN_KEY_SECRET_ARN":   ref(adminSecret),
-		"ORGWARDEN_SUMMARY_BUS":         ref(logicalID(t, "SummaryBus/Resource")),
-		"ORGWARDEN_AUDIT_BUCKET":        ref(logicalID(t, "AuditBucket/Resource")),
-		fnenv.AuditStateBucketVar:       ref(logicalID(t, "StateBucket/Resource")),
-		"ORGWARDEN_AUDIT_KMS_KEY_ID":    getAtt(logicalID(t, "AuditKey/Resource")),
-		"ORGWARDEN_JOURNAL_BUCKET":      ref(logicalID(t, "StateBucket/Resource")),
-		"ORGWARDEN_DLQ_URL":             ref(logicalID(t, "OffboardingDeadLetterQueue/Resource")),
-		"ORGWARDEN_MANAGED_SECRET_ARNS": {"Fn::Join": []any{"", []any{ref(adminSecret), ",", ref(saSecret), "," + existingSecretArn}}},
+		// Every function is in dry run, so each reads the read-only key.
+		"OPENAI_ADMIN_KEY_SECRET_ARN": ref(logicalID(t, "ReadOnlyAdminKey/Secret/Resource")),
+		"ORGWARDEN_SUMMARY_BUS":       ref(logicalID(t, "SummaryBus/Resource")),
+		"ORGWARDEN_AUDIT_BUCKET":      ref(logicalID(t, "AuditBucket/Resource")),
+		fnenv.AuditStateBucketVar:     ref(logicalID(t, "StateBucket/Resource")),
+		"ORGWARDEN_AUDIT_KMS_KEY_ID":  getAtt(logicalID(t, "AuditKey/Resource")),
+		// The checkpoint goes under the state key, never the audit key.
+		fnenv.AuditStateKMSKeyVar:  getAtt(logicalID(t, "StateKey/Resource")),
+		"ORGWARDEN_JOURNAL_BUCKET": ref(logicalID(t, "StateBucket/Resource")),
+		"ORGWARDEN_DLQ_URL":        ref(logicalID(t, "OffboardingDeadLetterQueue/Resource")),
+	}
+	// Managed secrets are listed by name (literal), or by ARN when created out of band.
+	if want := "orgwarden/admin-key,orgwarden/service-accounts/billing," + existingSecretArn; strings.Join(fnenv.ManagedSecretIDs(cfg), ",") != want {
+		t.Errorf("managed secrets %v, want %s", fnenv.ManagedSecretIDs(cfg), want)
 	}
 
 	// fnenv with placeholder resources tells which literal values to expect.
 	placeholders := fnenv.Resources{
-		AdminKeySecretARN: "x", SummaryBusName: "x", AuditBucket: "x", AuditStateBucket: "x",
-		AuditKMSKeyARN: "x", JournalBucket: "x", DLQURL: "x", ManagedSecretARNs: []string{"x"},
+		AdminKeySecretARN: "x", ReadOnlyAdminKeySecretARN: "x", SummaryBusName: "x", AuditBucket: "x", AuditStateBucket: "x",
+		AuditKMSKeyARN: "x", AuditStateKMSKeyARN: "x", JournalBucket: "x", DLQURL: "x", ManagedSecretARNs: fnenv.ManagedSecretIDs(cfg),
 	}
 	for _, fn := range fnenv.Functions {
 		want, err := fnenv.For(fn, cfg, placeholders)

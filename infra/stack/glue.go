@@ -61,7 +61,7 @@ func (b *builder) glueTables() {
 	db := awsglue.NewCfnDatabase(s, jsii.String("AuditDatabase"), &awsglue.CfnDatabaseProps{
 		CatalogId: s.Account(),
 		DatabaseInput: &awsglue.CfnDatabase_DatabaseInputProperty{
-			Name:        jsii.String(cfg.AuditExport.GlueDatabase),
+			Name:        jsii.String(cfg.GlueDatabaseName()),
 			Description: jsii.String("orgwarden: OpenAI audit logs exported to S3"),
 		},
 	})

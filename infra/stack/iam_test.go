@@ -143,31 +143,36 @@ func roleStatements(t *testing.T, rolePath string) []statement {
 // actions and resources its job needs.
 func TestEachFunctionTouchesOnlyItsOwnResources(t *testing.T) {
 	common := []string{"logs:CreateLogStream", "logs:PutLogEvents", "events:PutEvents"}
+	destination := []string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+	// With a read-only admin key configured, every function in dry run (all
+	// of them by default) and the export read it; keyrotation also rotates
+	// the read-write one.
 	cases := map[string]struct {
 		actions   []string
 		resources []string // construct paths
 	}{
 		fnenv.KeyRotation: {
-			actions: append(slices.Clone(common), "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+			actions: append(append(slices.Clone(common), destination...), "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
 				"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage",
-				"secretsmanager:TagResource", "secretsmanager:UntagResource"),
-			resources: []string{"KeyRotationLogs/Resource", "SummaryBus/Resource", "AdminKey/Secret/Resource", "ServiceAccountKey-billing/Secret/Resource"},
+				"secretsmanager:TagResource", "secretsmanager:UntagResource", "kms:Decrypt", "kms:GenerateDataKey"),
+			resources: []string{"KeyRotationLogs/Resource", "SummaryBus/Resource", "AdminKey/Secret/Resource", "ReadOnlyAdminKey/Secret/Resource",
+				"ServiceAccountKey-billing/Secret/Resource", "AdminKeySecretKey/Resource", "FailedRunsQueue/Resource"},
 		},
 		fnenv.InviteCleanup: {
-			actions:   append(slices.Clone(common), "secretsmanager:GetSecretValue"),
-			resources: []string{"InviteCleanupLogs/Resource", "SummaryBus/Resource", "AdminKey/Secret/Resource"},
+			actions:   append(append(slices.Clone(common), destination...), "secretsmanager:GetSecretValue", "kms:Decrypt"),
+			resources: []string{"InviteCleanupLogs/Resource", "SummaryBus/Resource", "ReadOnlyAdminKey/Secret/Resource", "AdminKeySecretKey/Resource", "FailedRunsQueue/Resource"},
 		},
 		fnenv.AuditExport: {
-			actions: append(slices.Clone(common), "secretsmanager:GetSecretValue", "s3:GetObject", "s3:PutObject",
+			actions: append(append(slices.Clone(common), destination...), "secretsmanager:GetSecretValue", "s3:GetObject", "s3:PutObject",
 				"s3:AbortMultipartUpload", "s3:ListBucket", "kms:Decrypt", "kms:GenerateDataKey"),
-			resources: []string{"AuditExportLogs/Resource", "SummaryBus/Resource", "AdminKey/Secret/Resource",
-				"AuditBucket/Resource", "StateBucket/Resource", "AuditKey/Resource", "StateKey/Resource"},
+			resources: []string{"AuditExportLogs/Resource", "SummaryBus/Resource", "ReadOnlyAdminKey/Secret/Resource", "AdminKeySecretKey/Resource",
+				"AuditBucket/Resource", "StateBucket/Resource", "AuditKey/Resource", "StateKey/Resource", "FailedRunsQueue/Resource"},
 		},
 		fnenv.Offboarding: {
 			actions: append(slices.Clone(common), "secretsmanager:GetSecretValue", "s3:GetObject", "s3:PutObject", "s3:ListBucket",
 				"kms:Decrypt", "kms:GenerateDataKey", "sqs:SendMessage",
 				"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"),
-			resources: []string{"OffboardingLogs/Resource", "SummaryBus/Resource", "AdminKey/Secret/Resource",
+			resources: []string{"OffboardingLogs/Resource", "SummaryBus/Resource", "ReadOnlyAdminKey/Secret/Resource", "AdminKeySecretKey/Resource",
 				"StateBucket/Resource", "StateKey/Resource", "OffboardingDeadLetterQueue/Resource", "OffboardingQueue/Resource"},
 		},
 	}
@@ -239,14 +244,17 @@ func TestObjectAccessIsLimitedToPrefixes(t *testing.T) {
 	objects := func(bucket, prefix string) string {
 		return canonical(map[string]any{"Fn::Join": []any{"", []any{getAtt(bucket), "/" + prefix + "*"}}})
 	}
-	prefix := cfg.AuditExport.Prefix + "/"
+	prefix, org := cfg.AuditExport.Prefix+"/", "org_id="+cfg.OrgID+"/"
+	checkpoint := prefix + "_state/" + org + "checkpoint.json"
 	cases := map[string]struct {
 		objectARNs   []string
 		listPrefixes map[string]string // bucket -> s3:prefix pattern
 	}{
+		// This organization's data and digests; one exact checkpoint object.
 		"AuditExportRole": {
-			objectARNs:   []string{objects(audit, prefix), objects(state, prefix+"_state/")},
-			listPrefixes: map[string]string{audit: prefix + "*", state: prefix + "_state/*"},
+			objectARNs: []string{objects(audit, prefix+org), objects(audit, prefix+"_digests/"+org),
+				canonical(map[string]any{"Fn::Join": []any{"", []any{getAtt(state), "/" + checkpoint}}})},
+			listPrefixes: map[string]string{audit: prefix + org + "*," + prefix + "_digests/" + org + "*", state: checkpoint},
 		},
 		"OffboardingRole": {
 			objectARNs:   []string{objects(state, cfg.Offboarding.JournalPrefix)},

@@ -25,6 +25,8 @@ var (
 	outdir    string
 	tpl       assertions.Template
 	resources map[string]resource
+	// parameters are the template's deploy-time parameters.
+	parameters map[string]map[string]any
 	// metadata is the cloud assembly's construct metadata: path -> entries.
 	metadata map[string][]metadataEntry
 )
@@ -50,7 +52,14 @@ func testConfig(artifactDir string) config.Config {
 	c.ArtifactDir = artifactDir
 	c.Alarms.Emails = []string{"security@example.com"}
 	c.Protected.Emails = []string{"ceo@example.com"}
-	c.Offboarding.MaxReceiveCount = 4
+	c.Offboarding.MaxReceiveCount = 6
+	c.BreakGlassPrincipalArns = []string{breakGlass}
+	c.ReadOnlyAdminKeySecret.Enabled = true
+	c.Offboarding.Senders = config.OffboardingSenders{
+		EventBridgeRuleArns: []string{"arn:aws:events:eu-west-1:123456789012:rule/hr-bus/offboarding"},
+		SnsTopicArns:        []string{"arn:aws:sns:eu-west-1:123456789012:okta-offboarding"},
+		RoleArns:            []string{"arn:aws:iam::123456789012:role/ticketing/offboarder"},
+	}
 	c.ServiceAccountKeys = []config.ServiceAccountKey{{
 		ID: "billing", ProjectID: "proj_billing", ServiceAccountID: "svc_acct_billing",
 		ServiceAccountName: "billing-app", RotationSchedule: "rate(7 days)",
@@ -60,6 +69,9 @@ func testConfig(artifactDir string) config.Config {
 	}}
 	return c
 }
+
+// breakGlass may still destroy the audit key and read the admin keys.
+const breakGlass = "arn:aws:iam::123456789012:role/break-glass"
 
 // existingSecretArn is a secret created out of band that the stack rotates.
 const existingSecretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/reporting-key-AbC123"
@@ -136,12 +148,13 @@ func synthesize(dir string) error {
 		return err
 	}
 	var template struct {
-		Resources map[string]resource `json:"Resources"`
+		Resources  map[string]resource       `json:"Resources"`
+		Parameters map[string]map[string]any `json:"Parameters"`
 	}
 	if err := json.Unmarshal(templateJSON, &template); err != nil {
 		return fmt.Errorf("decoding the template: %w", err)
 	}
-	resources = template.Resources
+	resources, parameters = template.Resources, template.Parameters
 	tpl = assertions.Template_FromString(jsii.String(string(templateJSON)), nil)
 	metadata, err = readMetadata(outdir, artifact)
 	return err

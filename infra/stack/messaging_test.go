@@ -107,8 +107,8 @@ func TestSecrets(t *testing.T) {
 	assert(t, "a rotation schedule per secret", func() {
 		tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::RotationSchedule"), jsii.Number(len(secrets)+1))
 	})
-	assert(t, "created secrets only", func() {
-		tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::Secret"), jsii.Number(len(secrets)))
+	assert(t, "created secrets only (and the read-only admin key)", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::Secret"), jsii.Number(len(secrets)+1))
 	})
 	for _, s := range secrets {
 		id := logicalID(t, s.path+"/Secret/Resource")

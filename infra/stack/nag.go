@@ -28,11 +28,17 @@ func (b *builder) suppressNagFindings() {
 	suppress(b.scheduleDLQ, "AwsSolutions-SQS3",
 		"This queue is the dead-letter queue of the EventBridge Scheduler schedules (Target.DeadLetterConfig), which the rule does not recognise; a DLQ behind a DLQ would only hide failures, and its depth is alarmed.")
 
-	prefix := b.cfg.AuditExport.Prefix + "/"
+	data, digests, _ := b.exportKeys()
 	suppress(b.fns[fnenv.AuditExport].role, "AwsSolutions-IAM5",
-		"The export writes one object per slice under keys it derives from the date (PREFIX/org_id=/year=/month=/day=/), so object ARNs are known only under the configured prefix; no other prefix, no delete, no bucket configuration.",
-		"Resource::<"+b.logicalID(b.auditBucket)+".Arn>/"+prefix+"*",
-		"Resource::<"+b.logicalID(b.stateBucket)+".Arn>/"+prefix+"_state/*")
+		"Data objects and digests get keys derived from the date and generation, known only under this organization's two prefixes; create-only by bucket policy, no delete.",
+		"Resource::<"+b.logicalID(b.auditBucket)+".Arn>/"+data+"*",
+		"Resource::<"+b.logicalID(b.auditBucket)+".Arn>/"+digests+"*")
+	suppress(b.failedRuns, "AwsSolutions-SQS3",
+		"This queue is the functions' on-failure destination, itself the end of the line; a DLQ behind it would only hide failures, and its depth is alarmed.")
+	if b.readOnlyAdminKey != nil && b.readOnlyAdminKey.Created {
+		suppress(b.readOnlyAdminKey.Scope, "AwsSolutions-SMG4",
+			"Only an organization owner can create a read-only admin key (dashboard), so no function can mint its successor; rotate it by hand.")
+	}
 	suppress(b.fns[fnenv.Offboarding].role, "AwsSolutions-IAM5",
 		"Offboarding writes one journal per person under the journal prefix (keys derived from the request), and reads them back for restore; nothing outside that prefix.",
 		"Resource::<"+b.logicalID(b.stateBucket)+".Arn>/"+b.cfg.Offboarding.JournalPrefix+"*")

@@ -18,9 +18,16 @@ func (b *builder) outputs() {
 	out("OffboardingDeadLetterQueueUrl", b.offboardingDLQ.QueueUrl(), "Offboarding requests that failed or were malformed")
 	out("AuditBucketName", b.auditBucket.BucketName(), "Exported audit logs (Object Lock)")
 	out("StateBucketName", b.stateBucket.BucketName(), "Export checkpoint and offboarding journals")
-	out("AuditGlueTable", jsii.String(b.cfg.AuditExport.GlueDatabase+"."+b.cfg.AuditExport.GlueTable), "Athena table over the audit logs (and <table>_raw for whole events)")
+	out("AuditGlueTable", jsii.String(b.cfg.GlueDatabaseName()+"."+b.cfg.AuditExport.GlueTable), "Athena table over the audit logs (and <table>_raw for whole events)")
 	out("SummaryBusName", b.summaryBus.EventBusName(), "EventBridge bus receiving run summaries")
 	out("AlarmTopicArn", b.alarmTopic.TopicArn(), "Subscribe here for alarms")
+	out("FailedRunsQueueUrl", b.failedRuns.QueueUrl(), "Scheduled runs that failed after Lambda's retries, with their error")
+	if b.summaryTopic != nil {
+		out("SummaryTopicArn", b.summaryTopic.TopicArn(), "Runs that changed something, failed or exceeded a cap (subscribe email or AWS Chatbot)")
+	}
+	if b.readOnlyAdminKey != nil {
+		out("ReadOnlyAdminKeySecretArn", b.readOnlyAdminKey.Secret.SecretArn(), "Store the read-only admin key here (same JSON format)")
+	}
 	for _, name := range fnenv.Functions {
 		out(constructIDs[name]+"FunctionName", b.fns[name].fn.FunctionName(), "Lambda function "+name)
 	}

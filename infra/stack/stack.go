@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -57,8 +58,9 @@ func New(app constructs.Construct, cfg config.Config) (awscdk.Stack, error) {
 	props := &awscdk.StackProps{
 		StackName:   jsii.String(cfg.StackName),
 		Description: jsii.String("orgwarden: keeps an OpenAI organization clean and compliant (key rotation, invite cleanup, audit export, offboarding)"),
-		// A security team does not want this stack deleted by a stray command.
-		TerminationProtection: jsii.Bool(true),
+		// A security team does not want this stack deleted by a stray command;
+		// a trial stack (evidence lock OFF) is meant to be deleted.
+		TerminationProtection: jsii.Bool(!cfg.Trial()),
 		AnalyticsReporting:    jsii.Bool(false),
 	}
 	if cfg.Account != "" {
@@ -78,8 +80,11 @@ func New(app constructs.Construct, cfg config.Config) (awscdk.Stack, error) {
 		return nil, err
 	}
 	b.rotation()
+	b.grantAdminKeys()
+	b.secretPolicies()
 	b.schedules()
 	b.alarms()
+	b.summaryNotifications()
 	b.outputs()
 	b.suppressNagFindings()
 	return s, nil
@@ -92,7 +97,13 @@ type builder struct {
 
 	storageResources
 	messagingResources
-	adminKey        *rotatedsecret.Secret
+	adminKey *rotatedsecret.Secret
+	// readOnlyAdminKey is nil unless configured.
+	readOnlyAdminKey *rotatedsecret.Secret
+	// adminKeysKey encrypts the admin-key secrets the stack creates.
+	adminKeysKey awskms.Key
+	// logsKey encrypts the functions' log groups.
+	logsKey         awskms.Key
 	serviceAccounts []*rotatedsecret.Secret
 	fns             map[string]*function
 	schedulerRoles  map[string]awsiam.Role

@@ -119,7 +119,7 @@ func TestGlueDatabaseAndTables(t *testing.T) {
 	db := logicalID(t, "AuditDatabase")
 	assert(t, "database", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Glue::Database"), map[string]any{
-			"DatabaseInput": map[string]any{"Name": cfg.AuditExport.GlueDatabase},
+			"DatabaseInput": map[string]any{"Name": cfg.GlueDatabaseName()},
 		})
 	})
 	bucket := logicalID(t, "AuditBucket/Resource")

@@ -20,6 +20,9 @@ type Config struct {
 	Prefix      string
 	// KMSKeyID, when set, encrypts every object written with SSE-KMS.
 	KMSKeyID string
+	// StateKMSKeyID encrypts the checkpoint; default KMSKeyID. The stack
+	// keeps evidence and state under different keys.
+	StateKMSKeyID string
 	// Lookback is re-read on every run for events that become visible late.
 	Lookback time.Duration
 	// SliceConcurrency is how many time slices are paged at once.
@@ -51,6 +54,7 @@ func ReadConfig(r *config.Reader) Config {
 		StateBucket:      r.String("ORGWARDEN_AUDIT_STATE_BUCKET", ""),
 		Prefix:           r.String("ORGWARDEN_AUDIT_PREFIX", DefaultPrefix),
 		KMSKeyID:         r.String("ORGWARDEN_AUDIT_KMS_KEY_ID", ""),
+		StateKMSKeyID:    r.String("ORGWARDEN_AUDIT_STATE_KMS_KEY_ID", ""),
 		Lookback:         r.Duration("ORGWARDEN_AUDIT_LOOKBACK", DefaultLookback, 0, 30*24*time.Hour),
 		SliceConcurrency: r.Int("ORGWARDEN_AUDIT_SLICE_CONCURRENCY", DefaultSliceConcurrency, 1, 64),
 		RolloverBytes:    r.Int64("ORGWARDEN_AUDIT_ROLLOVER_BYTES", DefaultRolloverBytes, 1<<20, 5<<30),

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -196,7 +197,7 @@ func (x *Exporter) Run(ctx context.Context, api *adminclient.Client, req Request
 	}
 	r := &run{
 		x: x, api: api, req: req, id: runID, dry: req.DryRun, start: x.now(),
-		store:   checkpoint.NewStore(x.s3, x.cfg.StateBucket, x.layout.StateKey(), x.cfg.KMSKeyID),
+		store:   checkpoint.NewStore(x.s3, x.cfg.StateBucket, x.layout.StateKey(), cmp.Or(x.cfg.StateKMSKeyID, x.cfg.KMSKeyID)),
 		stopped: make(chan struct{}),
 	}
 	calls := api.Stats().Requests

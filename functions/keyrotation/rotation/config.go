@@ -6,6 +6,7 @@ package rotation
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/orgwarden/orgwarden/shared/app"
@@ -29,8 +30,13 @@ type Config struct {
 	RevokeAdminKeys bool
 	// DeleteStaleServiceAccounts deletes service accounts whose keys are all stale.
 	DeleteStaleServiceAccounts bool
-	// ManagedSecrets are the secrets whose deferred retirements the sweep completes.
+	// ManagedSecrets are the secrets whose deferred retirements the sweep
+	// completes, by ARN or name (both are a Secrets Manager SecretId).
 	ManagedSecrets []string
+	// RotationDryRun, when set (ORGWARDEN_ROTATION_DRY_RUN), decides whether
+	// rotation steps are refused, independently of the sweep's
+	// ORGWARDEN_DRY_RUN; unset, ORGWARDEN_DRY_RUN decides both.
+	RotationDryRun *bool
 }
 
 const day = 24 * time.Hour
@@ -45,7 +51,20 @@ func ReadConfig(r *config.Reader) Config {
 		RevokeAdminKeys:            r.Bool("ORGWARDEN_REVOKE_ADMIN_KEYS", false),
 		DeleteStaleServiceAccounts: r.Bool("ORGWARDEN_DELETE_STALE_SERVICE_ACCOUNTS", false),
 		ManagedSecrets:             r.List("ORGWARDEN_MANAGED_SECRET_ARNS"),
+		RotationDryRun:             optionalBool(r, RotationDryRunVar),
 	}
+}
+
+// RotationDryRunVar switches rotation's dry run apart from the sweep's.
+const RotationDryRunVar = "ORGWARDEN_ROTATION_DRY_RUN"
+
+// optionalBool reads a boolean that may be unset (nil).
+func optionalBool(r *config.Reader, name string) *bool {
+	if v, ok := r.Lookup()(name); !ok || strings.TrimSpace(v) == "" {
+		return nil
+	}
+	b := r.Bool(name, true)
+	return &b
 }
 
 // FromEnv builds the handler from the environment, as main.go does at

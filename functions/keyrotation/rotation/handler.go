@@ -3,8 +3,10 @@ package rotation
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -67,7 +69,63 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (*Result, error) {
 
 // ErrDryRunRotation refuses a rotation in dry-run mode: every step changes
 // a key or a secret, so there is nothing a rotation could preview.
-var ErrDryRunRotation = errors.New("rotation refused: ORGWARDEN_DRY_RUN is set, and a rotation changes keys; unset it on the rotation function")
+var ErrDryRunRotation = errors.New("rotation refused: rotation is in dry run (ORGWARDEN_ROTATION_DRY_RUN, or ORGWARDEN_DRY_RUN when that is unset), and a rotation changes keys; set ORGWARDEN_ROTATION_DRY_RUN=false to rotate while the sweep stays in dry run")
+
+// rotationDryRun: ORGWARDEN_ROTATION_DRY_RUN when set, so rotation can be
+// switched on while the sweep still previews; otherwise ORGWARDEN_DRY_RUN.
+func (h *Handler) rotationDryRun() bool {
+	if h.cfg.RotationDryRun != nil {
+		return *h.cfg.RotationDryRun
+	}
+	return h.deps.Common.DryRun
+}
+
+// configurationTest recognises the testSecret call Secrets Manager makes
+// when a rotation schedule is created without rotating (RotateImmediately
+// false, as the stack does): it labels AWSPENDING a version no createSecret
+// wrote (without a value, or holding the current value), runs testSecret
+// alone, then removes the label. Nothing was minted, so there is nothing to
+// test, in a dry run or not; the same holds for a secret still holding the
+// stack's placeholder. Anything else is a real step, and any read error
+// leaves the decision to it.
+func (h *Handler) configurationTest(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) (string, bool) {
+	if ev.Step != StepTest || ev.SecretID == "" || ev.ClientRequestToken == "" {
+		return "", false
+	}
+	sm := h.deps.AWS.SecretsManager
+	cur, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+		SecretId: aws.String(ev.SecretID), VersionStage: aws.String(stageCurrent),
+	})
+	if err != nil {
+		return "", false
+	}
+	if secretdoc.Unprovisioned(aws.ToString(cur.SecretString)) {
+		return "secret not provisioned yet: nothing to test", true
+	}
+	desc, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(ev.SecretID)})
+	if err != nil {
+		return "", false
+	}
+	stages := desc.VersionIdsToStages[ev.ClientRequestToken]
+	if !slices.Contains(stages, stagePending) || slices.Contains(stages, stageCurrent) {
+		return "", false
+	}
+	pending, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+		SecretId: aws.String(ev.SecretID), VersionId: aws.String(ev.ClientRequestToken), VersionStage: aws.String(stagePending),
+	})
+	if isNotFound(err) {
+		return "the pending version holds no value (a rotation configuration test): nothing to test", true
+	}
+	if err != nil {
+		return "", false
+	}
+	c, cerr := secretdoc.Parse(aws.ToString(cur.SecretString))
+	p, perr := secretdoc.Parse(aws.ToString(pending.SecretString))
+	if cerr == nil && perr == nil && c.CredentialID() != "" && p.CredentialID() == c.CredentialID() {
+		return "the pending version holds the current credential (a rotation configuration test): nothing was minted, nothing to test", true
+	}
+	return "", false
+}
 
 // Rotate runs one rotation step and publishes its summary.
 func (h *Handler) Rotate(ctx context.Context, ev Event) (*RotationSummary, error) {
@@ -75,7 +133,13 @@ func (h *Handler) Rotate(ctx context.Context, ev Event) (*RotationSummary, error
 	start := time.Now() // wall time: the injected clock judges ages, not durations
 	sum := &RotationSummary{Kind: "rotation", RunID: runID}
 	var err error
-	if h.deps.Common.DryRun {
+	if detail, ok := h.configurationTest(ctx, *ev.Rotation); ok {
+		// Before the dry-run gate: creating a rotation schedule runs this
+		// test, and the stack's first deployment (dry run by default) must pass.
+		sum.StepResult = resultOf(*ev.Rotation)
+		sum.Outcome, sum.Detail = OutcomeNothingToDo, detail
+		h.deps.Log.InfoContext(ctx, "rotation step", "step", StepTest, "secret", ev.Rotation.SecretID, "detail", detail)
+	} else if h.rotationDryRun() {
 		sum.StepResult = resultOf(*ev.Rotation)
 		sum.Outcome, sum.Error = OutcomeFailed, ErrDryRunRotation.Error()
 		err = ErrDryRunRotation
@@ -116,7 +180,11 @@ func (h *Handler) rotate(ctx context.Context, ev Event) (StepResult, error) {
 		res.Outcome, res.Error = OutcomeFailed, ErrUnprovisioned.Error()
 		return res, ErrUnprovisioned
 	}
-	client, err := h.deps.AdminClient(ctx, false)
+	// The rotation's own switch decides, not the sweep's dry run: a copy of
+	// the dependencies with that switch (here off) as the client's dry run.
+	deps := *h.deps
+	deps.Common.DryRun = h.rotationDryRun()
+	client, err := deps.AdminClient(ctx, false)
 	if err != nil {
 		res := resultOf(*ev.Rotation)
 		res.Outcome, res.Error = OutcomeFailed, err.Error()

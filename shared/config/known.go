@@ -44,6 +44,7 @@ var Known = map[string]string{
 	"ORGWARDEN_DELETE_STALE_SERVICE_ACCOUNTS": "keyrotation",
 	"ORGWARDEN_ROTATION_GRACE":                "keyrotation",
 	"ORGWARDEN_MANAGED_SECRET_ARNS":           "keyrotation",
+	"ORGWARDEN_ROTATION_DRY_RUN":              "keyrotation",
 
 	// invitecleanup.
 	"ORGWARDEN_INVITE_MAX_AGE": "invitecleanup",
@@ -53,6 +54,7 @@ var Known = map[string]string{
 	"ORGWARDEN_AUDIT_PREFIX":            "auditexport",
 	"ORGWARDEN_AUDIT_STATE_BUCKET":      "auditexport",
 	"ORGWARDEN_AUDIT_KMS_KEY_ID":        "auditexport",
+	"ORGWARDEN_AUDIT_STATE_KMS_KEY_ID":  "auditexport",
 	"ORGWARDEN_AUDIT_LOOKBACK":          "auditexport",
 	"ORGWARDEN_AUDIT_SLICE_CONCURRENCY": "auditexport",
 	"ORGWARDEN_AUDIT_ROLLOVER_BYTES":    "auditexport",

@@ -172,13 +172,16 @@ func (r *Rotator) removeSuperseded(ctx context.Context, desc *secretsmanager.Des
 	for id, stages := range desc.VersionIdsToStages {
 		d, err := r.doc(ctx, arn, id, stages[0])
 		if err != nil {
-			return nil // unreadable: its credential cannot be told apart; leave them all
+			// Its credential cannot be told apart: leave them all.
+			r.Log.WarnContext(ctx, "superseded rotations not cleaned up: a labelled version is unreadable", "secret", arn, "version_id", id, "error", err)
+			return nil
 		}
 		keep[d.CredentialID()], keep[d.KeyID] = true, true
 	}
 	rets, errs := secretdoc.Retirements(desc.Tags)
 	if len(errs) > 0 {
 		// A retirement we cannot read may name one of them: wait.
+		r.Log.WarnContext(ctx, "superseded rotations not cleaned up: a retirement tag is malformed", "secret", arn)
 		return nil
 	}
 	for _, ret := range rets {

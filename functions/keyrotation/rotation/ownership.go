@@ -185,7 +185,7 @@ func (r *Rotator) removeDead(ctx context.Context, desc *secretsmanager.DescribeS
 	// Whatever a labelled version holds stays, whatever its name says.
 	keep := map[string]bool{cur.CredentialID(): true, cur.KeyID: true}
 	for id, stages := range desc.VersionIdsToStages {
-		d, err := r.doc(ctx, arn, id, stages[0])
+		out, err := r.SM.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: desc.ARN, VersionId: aws.String(id), VersionStage: aws.String(stages[0])})
 		switch {
 		case err != nil && isNotFound(err) && slices.Contains(stages, stagePending):
 			continue // an empty AWSPENDING version: nothing stored yet
@@ -194,7 +194,13 @@ func (r *Rotator) removeDead(ctx context.Context, desc *secretsmanager.DescribeS
 			r.Log.WarnContext(ctx, "earlier rotations' credentials not cleaned up: a labelled version is unreadable", "secret", arn, "version_id", id, "error", err)
 			return nil
 		}
-		keep[d.CredentialID()], keep[d.KeyID] = true, true
+		// A value that is not a secret document (the stack's placeholder, a
+		// bare key stored by hand) names no credential id to keep; its
+		// version's own token is labelled, so nothing minted under it is a
+		// candidate either.
+		if d, perr := secretdoc.Parse(aws.ToString(out.SecretString)); perr == nil {
+			keep[d.CredentialID()], keep[d.KeyID] = true, true
+		}
 	}
 	rets, errs := secretdoc.Retirements(desc.Tags)
 	if len(errs) > 0 {

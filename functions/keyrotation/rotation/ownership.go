@@ -140,18 +140,31 @@ func (r *Rotator) pendingCredential(ctx context.Context, arn, token string, cur,
 	return "", nil
 }
 
-// removeSuperseded deletes credentials minted for this secret by other
-// rotations that can never complete: each is held by a version of the
-// secret with no staging label left (its AWSPENDING was taken by a later
-// rotation's createSecret, or removed by abandon), its name carries that
-// version's token, and it is not awaiting retirement nor held by a labelled
-// version. No step of such a rotation runs again (every step refuses a
-// version that is not AWSPENDING), so its credential has no user. A
-// credential whose version does not exist yet may be a createSecret in
-// flight and is left alone.
-func (r *Rotator) removeSuperseded(ctx context.Context, desc *secretsmanager.DescribeSecretOutput, cur secretdoc.Doc, res *StepResult) error {
+// removeDead deletes credentials minted for this secret by other
+// rotations (other tokens) that can never be used:
+//
+//   - superseded: held by a version of the secret with no staging label
+//     left (its AWSPENDING was taken by a later rotation's createSecret, or
+//     removed by abandon), whose token its name carries. No step of such a
+//     rotation runs again (every step refuses a version that is not
+//     AWSPENDING), so the credential has no user;
+//   - with orphans, also unstored: no version of its token exists, so its
+//     createSecret never stored it (its answer was lost and Secrets Manager
+//     moved on to another token). Should that createSecret still be in
+//     flight, it stores a deleted credential, which its testSecret refuses
+//     and abandons: AWSCURRENT is never touched. createSecret passes
+//     orphans; finishSecret does not.
+//
+// A credential awaiting retirement, held by a labelled version, or of this
+// token is never one of them.
+func (r *Rotator) removeDead(ctx context.Context, desc *secretsmanager.DescribeSecretOutput, cur secretdoc.Doc, token string, orphans bool, res *StepResult) error {
 	arn := aws.ToString(desc.ARN)
-	unlabelled := map[string]string{} // token hash -> version id
+	type version struct {
+		id       string
+		labelled bool
+	}
+	versions := map[string]version{} // token hash -> version
+	unlabelled := 0
 	p := secretsmanager.NewListSecretVersionIdsPaginator(r.SM, &secretsmanager.ListSecretVersionIdsInput{SecretId: desc.ARN, IncludeDeprecated: aws.Bool(true)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -159,44 +172,66 @@ func (r *Rotator) removeSuperseded(ctx context.Context, desc *secretsmanager.Des
 			return fmt.Errorf("list versions of %s: %w", arn, err)
 		}
 		for _, v := range page.Versions {
+			id := aws.ToString(v.VersionId)
+			versions[tokenHash(id)] = version{id: id, labelled: len(v.VersionStages) > 0}
 			if len(v.VersionStages) == 0 {
-				unlabelled[tokenHash(aws.ToString(v.VersionId))] = aws.ToString(v.VersionId)
+				unlabelled++
 			}
 		}
 	}
-	if len(unlabelled) == 0 {
+	if unlabelled == 0 && !orphans {
 		return nil
 	}
 	// Whatever a labelled version holds stays, whatever its name says.
-	keep := map[string]bool{}
+	keep := map[string]bool{cur.CredentialID(): true, cur.KeyID: true}
 	for id, stages := range desc.VersionIdsToStages {
-		d, err := r.doc(ctx, arn, id, stages[0])
-		if err != nil {
-			return nil // unreadable: its credential cannot be told apart; leave them all
+		out, err := r.SM.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: desc.ARN, VersionId: aws.String(id), VersionStage: aws.String(stages[0])})
+		switch {
+		case err != nil && isNotFound(err) && slices.Contains(stages, stagePending):
+			continue // an empty AWSPENDING version: nothing stored yet
+		case err != nil:
+			// Its credential cannot be told apart: leave them all.
+			r.Log.WarnContext(ctx, "earlier rotations' credentials not cleaned up: a labelled version is unreadable", "secret", arn, "version_id", id, "error", err)
+			return nil
 		}
-		keep[d.CredentialID()], keep[d.KeyID] = true, true
+		// A value that is not a secret document (the stack's placeholder, a
+		// bare key stored by hand) names no credential id to keep; its
+		// version's own token is labelled, so nothing minted under it is a
+		// candidate either.
+		if d, perr := secretdoc.Parse(aws.ToString(out.SecretString)); perr == nil {
+			keep[d.CredentialID()], keep[d.KeyID] = true, true
+		}
 	}
 	rets, errs := secretdoc.Retirements(desc.Tags)
 	if len(errs) > 0 {
 		// A retirement we cannot read may name one of them: wait.
+		r.Log.WarnContext(ctx, "earlier rotations' credentials not cleaned up: a retirement tag is malformed", "secret", arn)
 		return nil
 	}
 	for _, ret := range rets {
 		keep[ret.CredentialID] = true
 	}
 
-	type cand struct{ id, name, version string }
+	type cand struct {
+		id, name, version, why string
+	}
 	var cands []cand
 	consider := func(id, name string) {
 		h, ok := mintedToken(name, arn)
-		if v, unl := unlabelled[h]; ok && unl && !keep[id] {
-			cands = append(cands, cand{id, name, v})
+		if !ok || keep[id] || h == tokenHash(token) {
+			return
+		}
+		switch v, exists := versions[h]; {
+		case !exists && orphans:
+			cands = append(cands, cand{id, name, "", "orphan of an interrupted rotation of secret " + aws.ToString(desc.Name) + ": no version holds it"})
+		case exists && !v.labelled:
+			cands = append(cands, cand{id, name, v.id, "its rotation of secret " + aws.ToString(desc.Name) + " (version " + v.id + ") was superseded and can never complete"})
 		}
 	}
 	if cur.Type == secretdoc.TypeAdminKey {
 		for k, err := range r.Admin.AdminAPIKeys(ctx) {
 			if err != nil {
-				return fmt.Errorf("list admin keys for superseded rotations of %s: %w", arn, err)
+				return fmt.Errorf("list admin keys for earlier rotations of %s: %w", arn, err)
 			}
 			if !r.Admin.IsSelf(k) {
 				consider(k.ID, k.Name)
@@ -205,24 +240,26 @@ func (r *Rotator) removeSuperseded(ctx context.Context, desc *secretsmanager.Des
 	} else {
 		for sa, err := range r.Admin.ServiceAccounts(ctx, cur.ProjectID) {
 			if err != nil {
-				return fmt.Errorf("list service accounts for superseded rotations of %s: %w", arn, err)
+				return fmt.Errorf("list service accounts for earlier rotations of %s: %w", arn, err)
 			}
 			consider(sa.ID, sa.Name)
 		}
 	}
 	for _, c := range cands {
-		d, err := r.doc(ctx, arn, c.version, "")
-		if err != nil || d.CredentialID() != c.id || !mintedBy(c.name, arn, c.version) {
-			continue // its own version does not hold it: not provably superseded
+		if c.version != "" {
+			d, err := r.doc(ctx, arn, c.version, "")
+			if err != nil || d.CredentialID() != c.id || !mintedBy(c.name, arn, c.version) {
+				continue // its own version does not hold it: not provably superseded
+			}
 		}
-		reason := "its rotation of secret " + aws.ToString(desc.Name) + " (version " + c.version + ") was superseded and can never complete"
+		var err error
 		if cur.Type == secretdoc.TypeAdminKey {
-			_, err = r.Admin.DeleteAdminAPIKey(ctx, c.id, reason)
+			_, err = r.Admin.DeleteAdminAPIKey(ctx, c.id, c.why)
 		} else {
-			_, err = r.Admin.DeleteServiceAccount(ctx, cur.ProjectID, c.id, c.name, reason)
+			_, err = r.Admin.DeleteServiceAccount(ctx, cur.ProjectID, c.id, c.name, c.why)
 		}
 		if err != nil {
-			return fmt.Errorf("remove superseded credential %s of %s: %w", c.id, arn, err)
+			return fmt.Errorf("remove credential %s of an earlier rotation of %s: %w", c.id, arn, err)
 		}
 		res.Removed = append(res.Removed, c.id)
 	}

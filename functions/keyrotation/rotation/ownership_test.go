@@ -339,3 +339,34 @@ func TestOverlappingRotations(t *testing.T) {
 		}
 	}
 }
+
+// The create's answer is lost and the rotation is started afresh with a
+// new token (what an operator or the next schedule does): the key minted
+// under the first token, which no version holds and whose token has no
+// version, is removed by the new rotation's createSecret.
+func TestOrphanOfAnotherTokenWithoutVersionIsRemoved(t *testing.T) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			f := newFixture(t, emulator.Options{})
+			arn := k.setup(f)
+			_, old := f.version(arn, "AWSCURRENT")
+			before := k.credentials(f, old)
+			f.enableRotation(arn)
+			f.emu.Emulator.InjectFault(emulator.Rule{Method: "POST", PathPattern: k.creates, Reset: true, AfterCommit: true})
+			if err := f.step(f.handler(), arn, tokenA, rotation.StepCreate); err == nil {
+				t.Fatal("createSecret should fail on the lost answer")
+			}
+			f.useRotation(f.handler())
+			if attempt := f.rotate(arn, ""); attempt.Err != nil || attempt.Token == tokenA {
+				t.Fatalf("fresh rotation: %+v", attempt)
+			}
+			_, cur := f.version(arn, "AWSCURRENT")
+			if err := f.keyWorks(cur); err != nil {
+				t.Fatal(err)
+			}
+			if got := k.credentials(f, cur); len(got) != len(before)+1 {
+				t.Errorf("credentials before %v, after %v: the orphan must be gone, the new one present", before, got)
+			}
+		})
+	}
+}

@@ -205,6 +205,11 @@ func (r *Rotator) createSecret(ctx context.Context, desc *secretsmanager.Describ
 	for _, ret := range rets {
 		retiring[ret.CredentialID] = true
 	}
+	// Other tokens' credentials nobody can use any more: superseded, or
+	// never stored. Stop rather than mint next to one that cannot go.
+	if err := r.removeDead(ctx, desc, cur, token, true, res); err != nil {
+		return err
+	}
 	var (
 		minted secretdoc.Doc
 		undo   func(context.Context) error
@@ -520,7 +525,7 @@ func (r *Rotator) finishSecret(ctx context.Context, desc *secretsmanager.Describ
 			desc.Tags = append(desc.Tags, ret.Tag())
 		}
 	}
-	if err := r.removeSuperseded(ctx, desc, cur, res); err != nil {
+	if err := r.removeDead(ctx, desc, cur, token, false, res); err != nil {
 		return err
 	}
 	in := &secretsmanager.UpdateSecretVersionStageInput{

@@ -92,13 +92,19 @@ func listCases(t *testing.T, srv *emulatortest.Server) []listCase {
 			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.Projects(ctx, true)) },
 			func(e *emulator.Emulator) int { return len(e.Projects()) }},
 		{"project users", "/organization/projects/*/users", false,
-			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.ProjectUsers(ctx, usersProj)) },
+			func(ctx context.Context, c *adminclient.Client) (int, error) {
+				return count(c.ProjectUsers(ctx, usersProj))
+			},
 			func(e *emulator.Emulator) int { return len(e.ProjectUsers(usersProj)) }},
 		{"service accounts", "/organization/projects/*/service_accounts", false,
-			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.ServiceAccounts(ctx, saProj)) },
+			func(ctx context.Context, c *adminclient.Client) (int, error) {
+				return count(c.ServiceAccounts(ctx, saProj))
+			},
 			func(e *emulator.Emulator) int { return len(e.ServiceAccounts(saProj)) }},
 		{"project keys", "/organization/projects/*/api_keys", false,
-			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.ProjectAPIKeys(ctx, keysProj)) },
+			func(ctx context.Context, c *adminclient.Client) (int, error) {
+				return count(c.ProjectAPIKeys(ctx, keysProj))
+			},
 			func(e *emulator.Emulator) int { return len(e.ProjectAPIKeys(keysProj)) }},
 		{"audit logs", "/organization/audit_logs", false,
 			func(ctx context.Context, c *adminclient.Client) (int, error) {

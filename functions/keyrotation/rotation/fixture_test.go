@@ -55,11 +55,11 @@ type fixture struct {
 	cfg         rotation.Config
 }
 
-func newFixture(t *testing.T, opts emulator.Options) *fixture {
+func newFixture(t *testing.T, opts emulator.Options, emuOpts ...emulatortest.Option) *fixture {
 	t.Helper()
 	opts.Clock = func() time.Time { return t0 }
 	opts.Faults.RetryAfter = 10 * time.Millisecond
-	emu := emulatortest.New(t, opts)
+	emu := emulatortest.New(t, opts, emuOpts...)
 	f := &fixture{
 		t: t, emu: emu, out: &logtest.Buffer{},
 		sm: smlocal.New(t, smlocal.WithClock(emu.Emulator.Now)),

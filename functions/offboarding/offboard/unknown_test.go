@@ -103,7 +103,7 @@ func TestOffboardLeavesKeysOfUnknownOwnerAndReportsThem(t *testing.T) {
 				if !strings.Contains(notes[id], "owner unknown") {
 					t.Errorf("key %s: skipped note %q, want it reported as owner unknown", id, notes[id])
 				}
-				if o.emu.CountRequests("DELETE", "/organization/*/"+id) + o.emu.CountRequests("DELETE", "/organization/projects/*/api_keys/"+id) != 0 {
+				if o.emu.CountRequests("DELETE", "/organization/*/"+id)+o.emu.CountRequests("DELETE", "/organization/projects/*/api_keys/"+id) != 0 {
 					t.Errorf("key %s of unknown owner was deleted", id)
 				}
 			}

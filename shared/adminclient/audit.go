@@ -7,6 +7,7 @@ import (
 	"iter"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/packages/pagination"
 	"github.com/openai/openai-go/v3/packages/param"
 )
 
@@ -83,31 +84,42 @@ func (c *Client) auditParams(f AuditFilter) openai.AdminOrganizationAuditLogList
 // the SDK's typed union: the exporter needs each event's exact bytes, and at
 // a million events decoding every typed field would dominate the run.
 func (c *Client) AuditLogPage(ctx context.Context, f AuditFilter) (AuditPage, error) {
-	var body []byte
-	if err := c.sdk.Get(ctx, "organization/audit_logs", c.auditParams(f), &body); err != nil {
-		return AuditPage{}, wrap("list audit logs", err)
-	}
-	page, err := parseAuditPage(body)
-	if err != nil {
-		return AuditPage{}, fmt.Errorf("list audit logs: %w", err)
-	}
-	return page, nil
+	page, _, err := c.auditLogPage(ctx, f)
+	return page, err
 }
 
-func parseAuditPage(body []byte) (AuditPage, error) {
+// auditLogPage also says whether the page said has_more at all: a page
+// that does not is not the last one.
+func (c *Client) auditLogPage(ctx context.Context, f AuditFilter) (AuditPage, bool, error) {
+	var body []byte
+	if err := c.sdk.Get(ctx, "organization/audit_logs", c.auditParams(f), &body); err != nil {
+		return AuditPage{}, false, wrap("list audit logs", err)
+	}
+	page, known, err := parseAuditPage(body)
+	if err != nil {
+		return AuditPage{}, false, fmt.Errorf("list audit logs: %w", err)
+	}
+	return page, known, nil
+}
+
+// parseAuditPage decodes a page, and whether it said has_more.
+func parseAuditPage(body []byte) (AuditPage, bool, error) {
 	var doc struct {
 		Data    []json.RawMessage `json:"data"`
-		HasMore bool              `json:"has_more"`
+		HasMore *bool             `json:"has_more"`
 		FirstID *string           `json:"first_id"`
 		LastID  *string           `json:"last_id"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return AuditPage{}, fmt.Errorf("decode page: %w", err)
+		return AuditPage{}, false, fmt.Errorf("decode page: %w", err)
 	}
-	page := AuditPage{HasMore: doc.HasMore, Events: make([]AuditEvent, 0, len(doc.Data))}
+	page := AuditPage{HasMore: doc.HasMore != nil && *doc.HasMore, Events: make([]AuditEvent, 0, len(doc.Data))}
 	if doc.FirstID != nil {
 		page.FirstID = *doc.FirstID
 	}
+	// No fallback to the last event's id: a page that says more follow and
+	// names no last_id is an incomplete answer (see paginate), not a cursor
+	// to guess.
 	if doc.LastID != nil {
 		page.LastID = *doc.LastID
 	}
@@ -118,33 +130,41 @@ func parseAuditPage(body []byte) (AuditPage, error) {
 			EffectiveAt int64  `json:"effective_at"`
 		}
 		if err := json.Unmarshal(raw, &head); err != nil {
-			return AuditPage{}, fmt.Errorf("decode event %d: %w", i, err)
+			return AuditPage{}, false, fmt.Errorf("decode event %d: %w", i, err)
 		}
 		if head.ID == "" {
-			return AuditPage{}, fmt.Errorf("decode event %d: no id", i)
+			return AuditPage{}, false, fmt.Errorf("decode event %d: no id", i)
 		}
 		page.Events = append(page.Events, AuditEvent{ID: head.ID, Type: head.Type, EffectiveAt: head.EffectiveAt, Raw: raw})
 	}
-	if page.LastID == "" && len(page.Events) > 0 {
-		page.LastID = page.Events[len(page.Events)-1].ID
-	}
-	return page, nil
+	return page, doc.HasMore != nil, nil
 }
 
 // AuditLogPages yields pages from the filter's cursor onwards (older and
-// older), until the API says there are no more.
+// older), until a page says there are no more. It pages through paginate:
+// a page that says more follow without a usable last_id, or a run past
+// the page ceiling, ends the sequence with an error, never silently.
 func (c *Client) AuditLogPages(ctx context.Context, f AuditFilter) iter.Seq2[AuditPage, error] {
+	fetch := func(ctx context.Context, cursor string) (listPage[AuditPage], error) {
+		g := f
+		if cursor != f.After {
+			g.After, g.Before = cursor, ""
+		}
+		page, known, err := c.auditLogPage(ctx, g)
+		if err != nil {
+			return listPage[AuditPage]{}, err
+		}
+		return listPage[AuditPage]{items: []AuditPage{page}, hasMore: page.HasMore, moreKnown: known, cursor: page.LastID}, nil
+	}
 	return func(yield func(AuditPage, error) bool) {
-		for {
-			page, err := c.AuditLogPage(ctx, f)
+		for p, err := range paginate(ctx, "list audit logs", c.opts.MaxPages, f.After, fetch) {
 			if err != nil {
 				yield(AuditPage{}, err)
 				return
 			}
-			if !yield(page, nil) || !page.HasMore || page.LastID == "" {
+			if !yield(p.items[0], nil) {
 				return
 			}
-			f.After, f.Before = page.LastID, ""
 		}
 	}
 }
@@ -170,5 +190,13 @@ func (c *Client) AuditLogs(ctx context.Context, f AuditFilter) iter.Seq2[AuditEv
 // the exporter's benchmarks compare against, and what callers that want
 // typed events use.
 func (c *Client) SDKAuditLogs(ctx context.Context, f AuditFilter) iter.Seq2[openai.AdminOrganizationAuditLogListResponse, error] {
-	return all("list audit logs", c.org.AuditLogs.ListAutoPaging(ctx, c.auditParams(f)))
+	const op = "list audit logs"
+	get := func(ctx context.Context, cursor string) (*pagination.ConversationCursorPage[openai.AdminOrganizationAuditLogListResponse], error) {
+		g := f
+		if cursor != f.After {
+			g.After, g.Before = cursor, ""
+		}
+		return c.org.AuditLogs.List(ctx, c.auditParams(g))
+	}
+	return items(paginate(ctx, op, c.opts.MaxPages, f.After, idCursor(op, get)))
 }

@@ -45,6 +45,10 @@ type Options struct {
 	Burst         int           // default: max(1, RateLimit)
 	Concurrency   int           // parallel workers in ForEach; default 8
 	PageSize      int           // list page size, 1..100; default 100
+	// MaxPages is the most pages any one list may take (DefaultMaxPages
+	// when 0): past it the list fails with ErrPageCeiling instead of
+	// following a cursor that never ends.
+	MaxPages int
 
 	DryRun bool
 	Logger *slog.Logger // default: discard
@@ -104,6 +108,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.PageSize <= 0 || opts.PageSize > 100 {
 		opts.PageSize = 100
+	}
+	if opts.MaxPages <= 0 {
+		opts.MaxPages = DefaultMaxPages
 	}
 	if opts.Logger == nil {
 		opts.Logger = logging.Discard()

@@ -37,12 +37,16 @@ func StatusCode(err error) int {
 func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
 
 // IsTransient reports errors worth retrying later: rate limiting, server
-// errors, timeouts and broken connections. Everything else (400, 401, 403,
-// 404, 409 after the SDK's own retries, bad input) will fail the same way
+// errors, timeouts, broken connections and lists the API answered only in
+// part (ErrIncompleteList). Everything else (400, 401, 403, 404, 409 after
+// the SDK's own retries, bad input, ErrPageCeiling) will fail the same way
 // again.
 func IsTransient(err error) bool {
 	if err == nil {
 		return false
+	}
+	if errors.Is(err, ErrIncompleteList) {
+		return true
 	}
 	switch code := StatusCode(err); {
 	case code == http.StatusTooManyRequests, code == http.StatusRequestTimeout, code >= 500:

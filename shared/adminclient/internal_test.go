@@ -33,8 +33,8 @@ func TestParseAuditPageKeepsRawBytes(t *testing.T) {
 	ev1 := `{"id":"audit_log-2","type":"brand.new.type","effective_at":20,"zz_unknown":{"nested":[1,2.50,"x"]}}`
 	ev2 := `{ "type":"project.archived" , "id":"audit_log-1","effective_at":10,"project.archived":{"id":"proj_1"}}`
 	body := `{"object":"list","data":[` + ev1 + `,` + ev2 + `],"first_id":"audit_log-2","last_id":"audit_log-1","has_more":true}`
-	page, err := parseAuditPage([]byte(body))
-	if err != nil {
+	page, known, err := parseAuditPage([]byte(body))
+	if err != nil || !known {
 		t.Fatal(err)
 	}
 	if !page.HasMore || page.FirstID != "audit_log-2" || page.LastID != "audit_log-1" || len(page.Events) != 2 {
@@ -50,13 +50,18 @@ func TestParseAuditPageKeepsRawBytes(t *testing.T) {
 
 func TestParseAuditPageErrors(t *testing.T) {
 	for _, body := range []string{`not json`, `{"data":[{"type":"x"}]}`, `{"data":[1]}`} {
-		if _, err := parseAuditPage([]byte(body)); err == nil {
+		if _, _, err := parseAuditPage([]byte(body)); err == nil {
 			t.Errorf("parseAuditPage(%s) should fail", body)
 		}
 	}
-	page, err := parseAuditPage([]byte(`{"data":[{"id":"a","effective_at":1}],"has_more":false}`))
-	if err != nil || page.LastID != "a" {
-		t.Errorf("missing last_id should fall back to the last event: %+v %v", page, err)
+	// A missing last_id is not guessed from the last event: paginate
+	// decides what a page without a cursor means.
+	page, known, err := parseAuditPage([]byte(`{"data":[{"id":"a","effective_at":1}],"has_more":true}`))
+	if err != nil || page.LastID != "" || !known || !page.HasMore {
+		t.Errorf("page without last_id: %+v known=%v %v", page, known, err)
+	}
+	if _, known, _ := parseAuditPage([]byte(`{"data":[]}`)); known {
+		t.Error("a page without has_more must not count as saying it")
 	}
 }
 

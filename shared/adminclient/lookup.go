@@ -106,27 +106,45 @@ func (c *Client) ProjectsOfUser(ctx context.Context, u openai.OrganizationUser) 
 	return out, nil
 }
 
-// KeysOwnedBy returns the project's API keys owned by the user or service
-// account with this id.
+// KeysOwnedBy returns the project's API keys whose owner is known to be
+// the user or service account with this id (see ProjectKeyOwner).
 func (c *Client) KeysOwnedBy(ctx context.Context, projectID, ownerID string) ([]openai.ProjectAPIKey, error) {
 	var out []openai.ProjectAPIKey
 	for k, err := range c.ProjectAPIKeys(ctx, projectID) {
 		if err != nil {
 			return nil, err
 		}
-		if KeyOwnerID(k) == ownerID {
+		if o := ProjectKeyOwner(k); o.Known() && o.ID == ownerID {
 			out = append(out, k)
 		}
 	}
 	return out, nil
 }
 
-// KeyOwnerID is the id of the user or service account owning a project key.
-func KeyOwnerID(k openai.ProjectAPIKey) string {
-	if k.Owner.Type == "service_account" || k.Owner.ServiceAccount.ID != "" {
-		return k.Owner.ServiceAccount.ID
+// OwnedKeys are a project's keys sorted by whether they belong to one owner.
+type OwnedKeys struct {
+	Owned []openai.ProjectAPIKey
+	// OwnerUnknown are the keys that do not say who owns them: they may be
+	// the owner's, so callers report them and never delete them as theirs.
+	OwnerUnknown []openai.ProjectAPIKey
+}
+
+// KeysOf returns the project's keys owned by this owner, and those whose
+// owner is unknown.
+func (c *Client) KeysOf(ctx context.Context, projectID string, kind OwnerKind, id string) (OwnedKeys, error) {
+	var out OwnedKeys
+	for k, err := range c.ProjectAPIKeys(ctx, projectID) {
+		if err != nil {
+			return OwnedKeys{}, err
+		}
+		switch o := ProjectKeyOwner(k); {
+		case !o.Known():
+			out.OwnerUnknown = append(out.OwnerUnknown, k)
+		case o.Is(kind, id):
+			out.Owned = append(out.Owned, k)
+		}
 	}
-	return k.Owner.User.ID
+	return out, nil
 }
 
 // IsSelf reports whether an admin key is the one this client uses: by id

@@ -215,6 +215,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if f.kind == faultNone {
+		if isGet(r) {
+			if d, ok := e.faults.decidePage(strings.TrimPrefix(r.URL.Path, "/v1"), r.URL.Query().Get("after")); ok {
+				e.servePage(sw, r, idx, d)
+				return
+			}
+		}
 		e.handle(sw, r, idx)
 		return
 	}

@@ -177,6 +177,7 @@ type faultState struct {
 	base  uint64
 	rng   *rand.Rand
 	rules []*pendingRule
+	pages []*pageRule
 }
 
 func newFaultState(f Faults, randomSeed uint64) *faultState {
@@ -223,11 +224,12 @@ func (e *Emulator) InjectFault(r Rule) {
 	e.faults.rules = append(e.faults.rules, &pendingRule{Rule: r, left: r.Count})
 }
 
-// ClearFaults removes pending rules and random faults.
+// ClearFaults removes pending rules, page faults and random faults.
 func (e *Emulator) ClearFaults() {
 	e.faults.mu.Lock()
 	defer e.faults.mu.Unlock()
 	e.faults.rules = nil
+	e.faults.pages = nil
 	e.faults.set(Faults{Seed: e.faults.cfg.Seed})
 }
 

@@ -194,7 +194,7 @@ func (e *Emulator) access(p *project, k *projectKey) string {
 
 func (e *Emulator) projectKeyBody(p *project, k *projectKey) projectKeyBody {
 	b := projectKeyBody{Object: "organization.project.api_key", RedactedValue: redact(k.secret), Name: k.name,
-		CreatedAt: k.createdAt, LastUsedAt: nullable(k.lastUsedAt), ID: k.id, OwnerProjectAccess: e.access(p, k),
+		CreatedAt: k.createdAt, LastUsedAt: lastUsed(k.lastUsedAt, k.shape.OmitLastUsedAt), ID: k.id, OwnerProjectAccess: e.access(p, k),
 		Owner: keyOwnerBody{Type: k.ownerType}}
 	switch k.ownerType {
 	case ownerUser:
@@ -213,6 +213,7 @@ func (e *Emulator) projectKeyBody(p *project, k *projectKey) projectKeyBody {
 		}
 		b.Owner.ServiceAccount = &o
 	}
+	k.shape.project(&b)
 	return b
 }
 

@@ -100,6 +100,7 @@ type projectKey struct {
 	ownerName, ownerEmail string
 	ownerCreatedAt        int64
 	ownerRole             string
+	shape                 Shape
 }
 
 type adminKey struct {
@@ -108,6 +109,7 @@ type adminKey struct {
 	expiresAt        int64
 	lastUsedAt       atomic.Int64 // written on every authenticated request, under the read lock
 	owner            adminKeyOwner
+	shape            Shape
 }
 
 type adminKeyOwner struct {

@@ -198,7 +198,7 @@ type keyOwnerSABody struct {
 }
 
 type keyOwnerBody struct {
-	Type           string            `json:"type"`
+	Type           string            `json:"type,omitempty"`
 	User           *keyOwnerUserBody `json:"user,omitempty"`
 	ServiceAccount *keyOwnerSABody   `json:"service_account,omitempty"`
 }
@@ -208,16 +208,16 @@ type projectKeyBody struct {
 	RedactedValue      string       `json:"redacted_value"`
 	Name               string       `json:"name"`
 	CreatedAt          int64        `json:"created_at"`
-	LastUsedAt         *int64       `json:"last_used_at"`
+	LastUsedAt         *nullInt     `json:"last_used_at,omitempty"` // required; omitted only by a Shape
 	ID                 string       `json:"id"`
 	OwnerProjectAccess string       `json:"owner_project_access"`
 	Owner              keyOwnerBody `json:"owner"`
 }
 
 type adminOwnerBody struct {
-	Type      string `json:"type"`
+	Type      string `json:"type,omitempty"`
 	Object    string `json:"object"`
-	ID        string `json:"id"`
+	ID        string `json:"id,omitempty"`
 	Name      string `json:"name"`
 	CreatedAt int64  `json:"created_at"`
 	Role      string `json:"role"`
@@ -230,7 +230,7 @@ type adminKeyBody struct {
 	RedactedValue string         `json:"redacted_value"`
 	CreatedAt     int64          `json:"created_at"`
 	ExpiresAt     *int64         `json:"expires_at"`
-	LastUsedAt    *int64         `json:"last_used_at"`
+	LastUsedAt    *nullInt       `json:"last_used_at,omitempty"`
 	Owner         adminOwnerBody `json:"owner"`
 }
 
@@ -240,9 +240,11 @@ type adminKeyCreateBody struct {
 }
 
 func (k *adminKey) body() adminKeyBody {
-	return adminKeyBody{Object: "organization.admin_api_key", ID: k.id, Name: k.name, RedactedValue: redact(k.secret),
-		CreatedAt: k.createdAt, ExpiresAt: nullable(k.expiresAt), LastUsedAt: nullable(k.lastUsedAt.Load()),
+	b := adminKeyBody{Object: "organization.admin_api_key", ID: k.id, Name: k.name, RedactedValue: redact(k.secret),
+		CreatedAt: k.createdAt, ExpiresAt: nullable(k.expiresAt), LastUsedAt: lastUsed(k.lastUsedAt.Load(), k.shape.OmitLastUsedAt),
 		Owner: adminOwnerBody{Type: "user", Object: "organization.user", ID: k.owner.id, Name: k.owner.name, CreatedAt: k.owner.createdAt, Role: "owner"}}
+	k.shape.admin(&b)
+	return b
 }
 
 type rateLimitBody struct {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -162,6 +163,9 @@ func (h *Handler) sweep(ctx context.Context, sum *SweepSummary) error {
 		}
 		plan.Add(f)
 	}
+	for _, sk := range sel.skipped {
+		plan.Skip(sk.subject, sk.why)
+	}
 	sum.Keys = plan.Apply(ctx, h.deps.Common.MaxDeletions, client.Concurrency())
 
 	retPlan := sweep.NewPlan(rules)
@@ -186,6 +190,14 @@ type selection struct {
 	projects, keys, adminKeys int
 	found                     []sweep.Candidate
 	userKeys                  []userKey
+	// skipped are credentials selection cannot judge: usage or owner unknown.
+	skipped []skip
+}
+
+// skip is a credential selection left alone, and why.
+type skip struct {
+	subject guard.Subject
+	why     string
 }
 
 // userKey is a stale user-owned key whose owner's organization role is
@@ -247,21 +259,60 @@ func (s *selection) add(c sweep.Candidate, ownerUserID string) {
 	s.found = append(s.found, c)
 }
 
-// stale says whether a credential last used at lastUsed (0: never) and
-// created at created is stale, and why.
-func (s *selection) stale(lastUsed, created int64, unused, neverUsed time.Duration, unusedVar, neverVar string) (string, bool) {
-	if lastUsed > 0 {
-		idle := s.now.Sub(time.Unix(lastUsed, 0))
-		return fmt.Sprintf("unused for %s (%s %s)", config.FormatDays(idle), unusedVar, config.FormatDays(unused)), idle >= unused
+func (s *selection) skip(subject guard.Subject, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.skipped = append(s.skipped, skip{subject, why})
+}
+
+// verdict is what selection makes of a credential's last use.
+type verdict int
+
+const (
+	fresh verdict = iota
+	stale
+	// unknown: the API did not say when the credential was last used, so it
+	// is not stale for lack of use; it is reported as skipped.
+	unknown
+)
+
+// usageUnknown is the reason a credential of unknown usage is skipped.
+const usageUnknown = "usage unknown: the API gave no last_used_at, so it is not judged stale"
+
+// stale judges a credential by its last use and, when never used, its
+// age, and says why. An absent last_used_at (the SDK reads it as 0) is
+// unknown usage, never "never used".
+func (s *selection) stale(u adminclient.Usage, created int64, unused, neverUsed time.Duration, unusedVar, neverVar string) (string, verdict) {
+	switch u.State {
+	case adminclient.UsageUsed:
+		idle := s.now.Sub(time.Unix(u.At, 0))
+		return fmt.Sprintf("unused for %s (%s %s)", config.FormatDays(idle), unusedVar, config.FormatDays(unused)), verdictOf(idle >= unused)
+	case adminclient.UsageNever:
+		if created <= 0 {
+			return "never used, creation time unknown", unknown
+		}
+		age := s.now.Sub(time.Unix(created, 0))
+		return fmt.Sprintf("never used, created %s ago (%s %s)", config.FormatDays(age), neverVar, config.FormatDays(neverUsed)), verdictOf(age >= neverUsed)
 	}
-	age := s.now.Sub(time.Unix(created, 0))
-	return fmt.Sprintf("never used, created %s ago (%s %s)", config.FormatDays(age), neverVar, config.FormatDays(neverUsed)), age >= neverUsed
+	return usageUnknown, unknown
+}
+
+func verdictOf(isStale bool) verdict {
+	if isStale {
+		return stale
+	}
+	return fresh
 }
 
 // staleProjectKey judges a project key (a user's or a service account's).
-func (s *selection) staleProjectKey(k openai.ProjectAPIKey) (string, bool) {
-	return s.stale(k.LastUsedAt, k.CreatedAt, s.cfg.StaleUnused, s.cfg.StaleNeverUsed, "ORGWARDEN_STALE_KEY_UNUSED", "ORGWARDEN_STALE_KEY_NEVER_USED")
+func (s *selection) staleProjectKey(k openai.ProjectAPIKey) (string, verdict) {
+	return s.stale(adminclient.ProjectKeyUsage(k), k.CreatedAt, s.cfg.StaleUnused, s.cfg.StaleNeverUsed, "ORGWARDEN_STALE_KEY_UNUSED", "ORGWARDEN_STALE_KEY_NEVER_USED")
 }
+
+// ownerUnknown is the reason a stale key whose owner is unknown is skipped:
+// whether it is a user's key (deleted alone, after the owner checks) or a
+// service account's (deleted only with the account) depends on it.
+const ownerUnknown = "owner unknown: the API gave no owner.type this sweep knows, or no owner id"
 
 func (s *selection) project(ctx context.Context, p openai.Project) error {
 	keys, err := adminclient.Collect(s.client.ProjectAPIKeys(ctx, p.ID))
@@ -272,35 +323,53 @@ func (s *selection) project(ctx context.Context, p openai.Project) error {
 		return err
 	}
 	byAccount := map[string][]openai.ProjectAPIKey{}
+	var ownerless []string // keys that do not say who owns them
 	for _, k := range keys {
-		if k.Owner.Type == "service_account" || k.Owner.ServiceAccount.ID != "" {
-			byAccount[k.Owner.ServiceAccount.ID] = append(byAccount[k.Owner.ServiceAccount.ID], k)
+		owner := adminclient.ProjectKeyOwner(k)
+		subject := guard.Subject{Kind: "project_api_key", ID: k.ID, Name: k.Name, Email: owner.Email, ProjectID: p.ID}
+		if !owner.Known() {
+			ownerless = append(ownerless, k.ID)
+		} else if owner.Kind == adminclient.OwnerServiceAccount {
+			byAccount[owner.ID] = append(byAccount[owner.ID], k)
 			continue
 		}
-		why, stale := s.staleProjectKey(k)
-		if !stale {
+		why, v := s.staleProjectKey(k)
+		switch {
+		case v == fresh:
+			continue
+		case v == unknown:
+			s.skip(subject, why)
+			continue
+		case !owner.Known():
+			s.skip(subject, ownerUnknown+" ("+why+")")
 			continue
 		}
 		s.add(sweep.Candidate{
-			Subject: guard.Subject{Kind: "project_api_key", ID: k.ID, Name: k.Name, Email: k.Owner.User.Email, ProjectID: p.ID},
+			Subject: subject,
 			Reason:  why,
 			Delete: func(ctx context.Context, reason string) (adminclient.Outcome, error) {
 				return s.client.DeleteProjectAPIKey(ctx, p.ID, k.ID, k.Name, reason)
 			},
-		}, k.Owner.User.ID)
+		}, owner.ID)
 	}
 
 	// A service account's keys cannot be deleted one by one: the account
-	// is a candidate when every one of its keys is stale.
+	// is a candidate when every one of its keys is stale. A key that does
+	// not say its owner may be any account's, fresh or not, so while the
+	// project has one, no account in it is known to have only stale keys.
 	for _, id := range slices.Sorted(maps.Keys(byAccount)) {
 		keys := byAccount[id]
+		name := adminclient.ProjectKeyOwner(keys[0]).Name
 		var also []guard.Subject
-		oldest := ""
-		allStale := true
+		oldest, notStale := "", ""
 		for _, k := range keys {
-			why, stale := s.staleProjectKey(k)
-			if !stale {
-				allStale = false
+			why, v := s.staleProjectKey(k)
+			if v == fresh {
+				notStale = "fresh"
+				break
+			}
+			if v == unknown {
+				notStale = fmt.Sprintf("key %s: %s", k.ID, why)
 				break
 			}
 			if oldest == "" {
@@ -308,12 +377,20 @@ func (s *selection) project(ctx context.Context, p openai.Project) error {
 			}
 			also = append(also, guard.Subject{Kind: "project_api_key", ID: k.ID, Name: k.Name, ProjectID: p.ID})
 		}
-		if !allStale {
+		subject := guard.Subject{Kind: "service_account", ID: id, Name: name, ProjectID: p.ID}
+		if notStale == "" && len(ownerless) > 0 {
+			notStale = fmt.Sprintf("all its listed keys are stale, but keys %s of project %s do not say their owner and may be its", strings.Join(ownerless, ", "), p.ID)
+		}
+		switch notStale {
+		case "":
+		case "fresh":
+			continue
+		default:
+			s.skip(subject, notStale)
 			continue
 		}
-		name := keys[0].Owner.ServiceAccount.Name
 		s.add(sweep.Candidate{
-			Subject:    guard.Subject{Kind: "service_account", ID: id, Name: name, ProjectID: p.ID},
+			Subject:    subject,
 			Also:       also,
 			Reason:     fmt.Sprintf("all %d of its keys are stale (first: %s)", len(keys), oldest),
 			ReportOnly: !s.cfg.DeleteStaleServiceAccounts,
@@ -333,14 +410,19 @@ func (s *selection) adminAPIKeys(ctx context.Context) error {
 		s.mu.Lock()
 		s.adminKeys++
 		s.mu.Unlock()
-		why, stale := s.stale(k.LastUsedAt, k.CreatedAt, s.cfg.AdminKeyUnused, s.cfg.AdminKeyUnused, "ORGWARDEN_ADMIN_KEY_UNUSED", "ORGWARDEN_ADMIN_KEY_UNUSED")
-		if !stale {
+		subject := guard.Subject{Kind: "admin_api_key", ID: k.ID, Name: k.Name, Self: s.client.IsSelf(k)}
+		why, v := s.stale(adminclient.AdminKeyUsage(k), k.CreatedAt, s.cfg.AdminKeyUnused, s.cfg.AdminKeyUnused, "ORGWARDEN_ADMIN_KEY_UNUSED", "ORGWARDEN_ADMIN_KEY_UNUSED")
+		switch v {
+		case fresh:
+			continue
+		case unknown:
+			s.skip(subject, why)
 			continue
 		}
 		// The owner's role is not passed: every admin key belongs to an
 		// owner, and ORGWARDEN_REVOKE_ADMIN_KEYS is the explicit consent.
 		s.add(sweep.Candidate{
-			Subject:    guard.Subject{Kind: "admin_api_key", ID: k.ID, Name: k.Name, Self: s.client.IsSelf(k)},
+			Subject:    subject,
 			Reason:     why,
 			ReportOnly: !s.cfg.RevokeAdminKeys,
 			Delete: func(ctx context.Context, reason string) (adminclient.Outcome, error) {

@@ -315,17 +315,23 @@ func (o *Offboarder) plan(ctx context.Context, req message.Request) (*work, erro
 			w.projects[i] = pw
 			return nil
 		}
-		keys, err := o.Client.KeysOwnedBy(ctx, m.ProjectID, u.ID)
+		keys, err := o.Client.KeysOf(ctx, m.ProjectID, adminclient.OwnerUser, u.ID)
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
+		for _, k := range keys.Owned {
 			jk := journal.APIKey{ID: k.ID, Kind: journal.ProjectKey, Name: k.Name, ProjectID: m.ProjectID,
 				CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, Step: journal.Step{Outcome: journal.Planned}}
 			if v := o.Rules.Check(guard.Subject{Kind: "project_api_key", ID: k.ID, Name: k.Name, ProjectID: m.ProjectID}); !v.Allowed {
 				jk.Step = journal.Step{Outcome: journal.Skipped, Note: v.Reason}
 			}
 			pw.keys = append(pw.keys, jk)
+		}
+		// A key that does not say its owner may be the person's: it is
+		// reported, never revoked as theirs.
+		for _, k := range keys.OwnerUnknown {
+			pw.keys = append(pw.keys, journal.APIKey{ID: k.ID, Kind: journal.ProjectKey, Name: k.Name, ProjectID: m.ProjectID,
+				CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, Step: journal.Step{Outcome: journal.Skipped, Note: ownerUnknown}})
 		}
 		var sas []journal.ServiceAccount
 		if strings.EqualFold(m.Role, "owner") {
@@ -361,13 +367,16 @@ func (o *Offboarder) plan(ctx context.Context, req message.Request) (*work, erro
 			if err != nil {
 				return nil, err
 			}
-			if k.Owner.ID != w.user.ID {
+			owner := adminclient.AdminKeyOwner(k)
+			if owner.Known() && !owner.Is(adminclient.OwnerUser, w.user.ID) {
 				continue
 			}
 			jk := journal.APIKey{ID: k.ID, Kind: journal.AdminKey, Name: k.Name, CreatedAt: k.CreatedAt,
 				LastUsedAt: k.LastUsedAt, Step: journal.Step{Outcome: journal.Planned}}
 			if v := o.Rules.Check(guard.Subject{Kind: "admin_api_key", ID: k.ID, Name: k.Name, Self: o.Client.IsSelf(k)}); !v.Allowed {
 				jk.Step = journal.Step{Outcome: journal.Skipped, Note: v.Reason}
+			} else if !owner.Known() {
+				jk.Step = journal.Step{Outcome: journal.Skipped, Note: ownerUnknown}
 			}
 			w.admin = append(w.admin, jk)
 		}
@@ -393,6 +402,10 @@ func (o *Offboarder) plan(ctx context.Context, req message.Request) (*work, erro
 	}
 	return w, nil
 }
+
+// ownerUnknown is the note on a key that does not say who owns it (no
+// owner.type this code knows, or no owner id): it may be the person's.
+const ownerUnknown = "owner unknown: the API did not say who owns this key; left alone, check it by hand"
 
 // checkUser applies the guards that concern the person as a whole.
 func (o *Offboarder) checkUser(ctx context.Context, req message.Request, u openai.OrganizationUser) error {

@@ -175,7 +175,7 @@ func TestRestoreTrustsOnlyOrgwardensRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	env["ORGWARDEN_ALLOW_OWNERS"] = "true"
-	code, stdout, stderr := runCLI(t, env, "run", "offboarding", "--email", "olivia.owner@example.com", "--ticket", "HR-9")
+	code, stdout, stderr := runCLI(t, env, "run", "offboarding", "--email", "olivia.owner@example.com", "--ticket", "HR-9", "--apply", "--yes")
 	if code != 0 {
 		t.Fatalf("offboard the owner: exit %d: %s", code, stderr)
 	}
@@ -269,7 +269,7 @@ func TestRunOffboardingPreviewNeedsOnlyTheAdminAPI(t *testing.T) {
 		t.Errorf("ORGWARDEN_DRY_RUN=true: exit %d, stdout %s, stderr %s", code, stdout, stderr)
 	}
 	delete(env, "ORGWARDEN_DRY_RUN")
-	code, _, stderr := runCLI(t, env, "run", "offboarding", "--email", "bob.leaver@example.com")
+	code, _, stderr := runCLI(t, env, "run", "offboarding", "--email", "bob.leaver@example.com", "--apply", "--yes")
 	if code == 0 || !strings.Contains(stderr, "ORGWARDEN_JOURNAL_BUCKET") {
 		t.Errorf("real run without a journal: exit %d, stderr %q", code, stderr)
 	}

@@ -121,7 +121,11 @@ func (h *Handler) configurationTest(ctx context.Context, ev events.SecretsManage
 	}
 	c, cerr := secretdoc.Parse(aws.ToString(cur.SecretString))
 	p, perr := secretdoc.Parse(aws.ToString(pending.SecretString))
-	if cerr == nil && perr == nil && c.CredentialID() != "" && p.CredentialID() == c.CredentialID() {
+	// The whole credential, not only its id: a pending version naming the
+	// current key id beside other key material is a foreign or stale value,
+	// and must meet testSecret's proof, not be waved through to finishSecret.
+	if cerr == nil && perr == nil && c.CredentialID() != "" && p.CredentialID() == c.CredentialID() &&
+		p.APIKey != "" && p.APIKey == c.APIKey {
 		return "the pending version holds the current credential (a rotation configuration test): nothing was minted, nothing to test", true
 	}
 	return "", false

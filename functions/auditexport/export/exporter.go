@@ -353,9 +353,12 @@ func (r *run) backfillJob() *checkpoint.Job {
 		return nil
 	}
 	st, cfg := r.st, r.x.cfg
-	until := r.req.Until
-	if until == 0 {
-		until = r.x.now().Unix() + 1
+	// Nothing after now exists yet: a backfill that claimed the future
+	// would mark it covered, and the incremental window would start too
+	// late to read it.
+	until := r.x.now().Unix() + 1
+	if r.req.Until > 0 {
+		until = min(until, r.req.Until)
 	}
 	if end := st.Covered.End(); end > 0 {
 		until = min(until, end)

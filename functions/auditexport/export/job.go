@@ -273,15 +273,23 @@ func applyDone(st *checkpoint.State, s *checkpoint.Slice, info objects.Info, seq
 }
 
 // recentFrom is the oldest effective_at a future job may need to dedupe
-// against: the next incremental window, or the pending job's start.
+// against. Every later incremental window starts Lookback below where the
+// covered ranges end once the jobs known now are done: below the current
+// end, below the end of the job in progress (a backfill with --until ends
+// below now, and the incremental job of the same run re-reads its last
+// window), and below the start of an incremental job's window plus
+// Lookback (where the covered ranges ended when it was planned).
 func (r *run) recentFrom(st *checkpoint.State) int64 {
 	lookback := int64(r.x.cfg.Lookback / time.Second)
 	from := r.start.Unix()
 	if end := st.Covered.End(); end > 0 {
 		from = min(from, end)
 	}
-	if st.Job != nil && st.Job.Kind == checkpoint.Incremental {
-		from = min(from, st.Job.Spans.Start()+lookback)
+	if j := st.Job; j != nil && len(j.Spans) > 0 {
+		from = min(from, j.Spans.End())
+		if j.Kind == checkpoint.Incremental {
+			from = min(from, j.Spans.Start()+lookback)
+		}
 	}
 	return from - lookback
 }

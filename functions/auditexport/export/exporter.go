@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +96,10 @@ type Request struct {
 	Since, Until int64
 	// DryRun reads the API and the checkpoint and writes nothing.
 	DryRun bool
+	// RebuildCheckpoint, when the checkpoint is missing but the bucket
+	// holds the export, rebuilds the checkpoint from the verified digest
+	// chain instead of refusing (ErrNoCheckpoint).
+	RebuildCheckpoint bool
 	// TakeOver recovers a generation whose lease has not expired yet: the
 	// operator knows its run is gone.
 	TakeOver bool
@@ -115,6 +120,8 @@ type Result struct {
 	DryRun bool   `json:"dry_run,omitempty"`
 	// Skipped says why the run did nothing (another run holds the lease).
 	Skipped string `json:"skipped,omitempty"`
+	// Rebuilt says the checkpoint was rebuilt from the digest chain.
+	Rebuilt bool `json:"checkpoint_rebuilt,omitempty"`
 	// Recovered is the generation of an earlier run that this run sealed.
 	Recovered  int64  `json:"recovered_generation,omitempty"`
 	Generation int64  `json:"generation,omitempty"`
@@ -122,7 +129,10 @@ type Result struct {
 	Events     int64  `json:"events_exported"`
 	Duplicates int64  `json:"duplicates_skipped"`
 	Objects    int    `json:"objects_written"`
-	Bytes      int64  `json:"bytes_written"`
+	// Foreign are objects found at keys the run was about to write that
+	// are not the export's: not adopted, flagged in the digest, alarmed on.
+	Foreign []string `json:"foreign_objects,omitempty"`
+	Bytes   int64    `json:"bytes_written"`
 	// Pending means a job is unfinished; the next run continues it.
 	Pending bool        `json:"pending"`
 	Jobs    []JobReport `json:"jobs,omitempty"`
@@ -181,6 +191,10 @@ type run struct {
 	stopOnce sync.Once
 	stopped  chan struct{}
 
+	foreign     atomic.Int64
+	foreignKeys []string       // under mu
+	orphans     []objects.Info // unsealed objects found when rebuilding the checkpoint
+
 	events, dups, bytes atomic.Int64
 	objects             atomic.Int64
 	added               atomic.Int64 // events handed to writers, for progress
@@ -206,6 +220,9 @@ func (x *Exporter) Run(ctx context.Context, api *adminclient.Client, req Request
 	res.Objects, res.Bytes = int(r.objects.Load()), r.bytes.Load()
 	res.ListCalls = api.Stats().Requests - calls
 	res.DurationMs = x.now().Sub(r.start).Milliseconds()
+	r.mu.Lock()
+	res.Foreign = slices.Clone(r.foreignKeys)
+	r.mu.Unlock()
 	if r.st != nil {
 		r.mu.Lock()
 		res.Pending = r.st.Job != nil
@@ -228,6 +245,12 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	st, err := r.store.Load(ctx)
 	if err != nil {
 		return res, err
+	}
+	if r.store.Missing() {
+		if st, err = r.missingCheckpoint(ctx); err != nil {
+			return res, err
+		}
+		res.Rebuilt = st.Generation > 0 || len(r.orphans) > 0
 	}
 	switch {
 	case st.OrgID == "":
@@ -257,6 +280,10 @@ func (r *run) run(ctx context.Context) (Result, error) {
 
 	gen := st.Generation + 1
 	st.Open = &checkpoint.Open{Generation: gen, RunID: r.id, StartedAt: r.start.Unix()}
+	for _, o := range r.orphans {
+		markForeign(st.Open, o)
+		r.flagForeign(ctx, o, "")
+	}
 	stopWatch := r.watchStop(ctx)
 	defer stopWatch()
 	heartbeat := r.heartbeat(ctx)

@@ -134,6 +134,9 @@ type Writer struct {
 	tally tally
 	line  bytes.Buffer // compaction scratch
 	err   error
+	// finished is set by Finish: the gzip stream is closed and the spool
+	// file complete.
+	finished bool
 }
 
 // Create starts writing key; nothing exists at key until Close succeeds.
@@ -237,26 +240,55 @@ func (w *Writer) fail(err error) error {
 // (wrapped) when the key was already written.
 func (w *Writer) Close() (Info, error) {
 	defer w.release()
+	info, err := w.Finish()
+	if err != nil {
+		return Info{}, err
+	}
+	return info, w.Upload(w.key)
+}
+
+// Finish ends the object without uploading it: its content, and so its
+// Info (SHA-256 included), is final. The exporter records the hash in its
+// intent before Upload, so that an object found at the key later can be
+// told apart from one someone else put there.
+func (w *Writer) Finish() (Info, error) {
 	if w.err != nil {
 		return Info{}, w.err
 	}
-	if err := w.gz.Close(); err != nil {
-		return Info{}, fmt.Errorf("write %s: %w", w.key, err)
-	}
-	if err := w.buf.Flush(); err != nil {
-		return Info{}, fmt.Errorf("write %s: %w", w.key, err)
-	}
-	if w.file != nil {
-		if err := w.store.upload(w.ctx, w.key, io.NewSectionReader(w.file, 0, w.size)); err != nil {
-			return Info{}, fmt.Errorf("write %s: %w", w.key, classify(err))
+	if !w.finished {
+		if err := w.gz.Close(); err != nil {
+			return Info{}, fmt.Errorf("write %s: %w", w.key, err)
 		}
+		if err := w.buf.Flush(); err != nil {
+			return Info{}, fmt.Errorf("write %s: %w", w.key, err)
+		}
+		w.finished = true
 	}
 	info := w.tally.info
 	info.Key, info.SHA256, info.Bytes = w.key, hex.EncodeToString(w.sum.Sum(nil)), w.size
 	return info, nil
 }
 
-// Abort drops the object; nothing is written at the key.
+// Upload writes the finished object at key (its own key, or another one
+// when its own was found taken), with If-None-Match: *. It returns
+// ErrExists (wrapped) when key already holds an object. The spool file
+// stays until Abort, so a second Upload to another key sends the same
+// bytes.
+func (w *Writer) Upload(key string) error {
+	if !w.finished {
+		return fmt.Errorf("write %s: upload before finish", key)
+	}
+	if w.file == nil {
+		return nil // a Discard writer
+	}
+	if err := w.store.upload(w.ctx, key, io.NewSectionReader(w.file, 0, w.size)); err != nil {
+		return fmt.Errorf("write %s: %w", key, classify(err))
+	}
+	return nil
+}
+
+// Abort drops the object (or, after Finish and Upload, its spool file);
+// nothing more is written.
 func (w *Writer) Abort() { w.release() }
 
 // release returns the gzip state and removes the spool file.
@@ -325,6 +357,23 @@ func httpStatus(err error) int {
 
 // Classify is classify for callers that make their own S3 requests.
 func Classify(err error) error { return classify(err) }
+
+// Hash reads key and returns the SHA-256 and size of its stored bytes,
+// whatever they hold: enough to tell whether an object is exactly the one
+// the caller meant to write, without trusting its content to parse.
+func (s *Store) Hash(ctx context.Context, key string) (Info, error) {
+	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return Info{}, fmt.Errorf("read %s: %w", key, classify(err))
+	}
+	defer out.Body.Close()
+	sum := sha256.New()
+	n, err := io.Copy(sum, out.Body)
+	if err != nil {
+		return Info{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	return Info{Key: key, SHA256: hex.EncodeToString(sum.Sum(nil)), Bytes: n}, nil
+}
 
 // Line is one event line read back from an object.
 type Line struct {

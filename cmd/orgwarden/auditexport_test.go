@@ -195,3 +195,49 @@ func TestRunAuditExportUntilIsExactlyOnce(t *testing.T) {
 		t.Errorf("the incremental job re-read the backfill's last window and reports no duplicate skipped: %+v", res)
 	}
 }
+
+// A deleted checkpoint: the next run refuses in one line that names the
+// recovery command, writes nothing, and the command rebuilds the checkpoint
+// from the digest chain; the export stays exactly once and verifies.
+func TestRunAuditExportLostCheckpoint(t *testing.T) {
+	env, emu, s3srv := auditEnv(t)
+	since := emu.Now().Add(-30 * 24 * time.Hour).Format(time.DateOnly)
+	if code, _, stderr := runCLI(t, env, "run", "auditexport", "--since", since, "--quiet"); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	client := s3srv.Client()
+	if _, err := client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("cli-audit"), Key: aws.String("openai-audit-logs/_state/org_id=org-cli/checkpoint.json")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		raw := fmt.Sprintf(`{"id":"audit_log-lost%02d","type":"project.updated","effective_at":%d}`, i, emu.Now().Unix()-int64(i))
+		if err := emu.AppendAuditEvent([]byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, stderr := runCLI(t, env, "run", "auditexport", "--quiet")
+	errLine := ""
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if strings.Contains(l, "checkpoint missing") {
+			errLine = l
+		}
+	}
+	if code == 0 || !strings.Contains(errLine, "--rebuild-checkpoint") {
+		t.Fatalf("run without its checkpoint: exit %d, want a refusal naming --rebuild-checkpoint\n%s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, env, "run", "auditexport", "--rebuild-checkpoint", "--quiet")
+	if code != 0 || !strings.Contains(stdout, `"checkpoint_rebuilt": true`) {
+		t.Fatalf("rebuild: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	lines := exportedLines(t, s3srv, "cli-audit")
+	total := 0
+	for _, n := range lines {
+		total += n
+	}
+	if want := emu.AuditEventCount(); total != want || len(lines) != want {
+		t.Fatalf("%d lines (%d distinct) in S3, %d events in the emulator", total, len(lines), want)
+	}
+	if code, stdout, stderr := runCLI(t, env, "verify", "--bucket", "cli-audit"); code != 0 {
+		t.Fatalf("verify after the rebuild: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

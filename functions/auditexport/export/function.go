@@ -28,6 +28,9 @@ const (
 	MetricExportLag      = "ExportLagSeconds"
 	MetricCoverageAge    = "ExportCoverageAgeSeconds"
 	MetricRunDuration    = "RunDurationMs"
+	// MetricForeignObjects counts objects found at keys the export was
+	// about to write that it did not write: alarm on any.
+	MetricForeignObjects = "ForeignObjects"
 )
 
 // Function is the Lambda function, built once per container.
@@ -168,6 +171,7 @@ func (f *Function) Run(ctx context.Context, req Request) (Result, error) {
 	res, err := f.exporter.Run(ctx, api, req)
 	m.Count(MetricEventsExported, int(res.Events))
 	m.Count(MetricObjectsWritten, res.Objects)
+	m.Count(MetricForeignObjects, len(res.Foreign))
 	if res.Newest > 0 {
 		m.Set(MetricExportLag, float64(res.LagSeconds), metrics.Seconds)
 	}

@@ -171,4 +171,3 @@ func (r *run) rebuild(ctx context.Context, ex existing) (*checkpoint.State, erro
 		"covered_to", digest.Time(st.Covered.End()), "recent_objects", len(st.Recent), "unsealed_objects", len(r.orphans))
 	return st, nil
 }
-

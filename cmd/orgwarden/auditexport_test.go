@@ -241,3 +241,19 @@ func TestRunAuditExportLostCheckpoint(t *testing.T) {
 		t.Fatalf("verify after the rebuild: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// Behind a server (or proxy) that drops If-None-Match and If-Match, the
+// export refuses with one clear line instead of silently losing its
+// exactly-once guarantee.
+func TestRunAuditExportRefusesServerIgnoringConditions(t *testing.T) {
+	env, emu, s3srv := auditEnv(t)
+	s3srv.IgnoreConditions(true)
+	since := emu.Now().Add(-30 * 24 * time.Hour).Format(time.DateOnly)
+	code, _, stderr := runCLI(t, env, "run", "auditexport", "--since", since, "--quiet")
+	if code == 0 || !strings.Contains(stderr, "does not honour conditional writes") {
+		t.Fatalf("run against a server ignoring conditions: exit %d\n%s", code, stderr)
+	}
+	if n := len(exportedLines(t, s3srv, "cli-audit")); n != 0 {
+		t.Fatalf("%d events exported against a server ignoring conditions", n)
+	}
+}

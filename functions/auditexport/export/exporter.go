@@ -31,6 +31,9 @@ type Exporter struct {
 	log     *slog.Logger
 	now     func() time.Time
 	lease   time.Duration
+
+	probeMu sync.Mutex
+	probed  map[string]bool // buckets that honour conditional writes
 }
 
 // Options adjust an Exporter.
@@ -242,6 +245,11 @@ func (x *Exporter) Run(ctx context.Context, api *adminclient.Client, req Request
 
 func (r *run) run(ctx context.Context) (Result, error) {
 	var res Result
+	if !r.dry {
+		if err := r.x.checkConditions(ctx); err != nil {
+			return res, err
+		}
+	}
 	st, err := r.store.Load(ctx)
 	if err != nil {
 		return res, err

@@ -210,16 +210,28 @@ func (r *run) finish(ctx context.Context, s *checkpoint.Slice, w *objects.Writer
 		if attempt >= maxRelocations {
 			return fmt.Errorf("write %s: %d keys in a row held foreign objects; stopping", key, attempt+1)
 		}
+		// An empty object is a fence: a run that recovered this generation
+		// while this one stalled closed the key. It holds no event; it is
+		// recorded as the empty object it is, and ours goes elsewhere.
+		fence := found.SHA256 == r.x.data.EmptySHA256()
 		var next string
 		if err := r.commit(ctx, func(st *checkpoint.State) {
-			markForeign(st.Open, found)
+			if fence {
+				applyDone(st, nil, found, seq, r.recentFrom(st))
+			} else {
+				markForeign(st.Open, found)
+			}
 			next = r.x.layout.DataKey(info.Newest, st.Open.Generation, st.NextSlice, 0)
 			st.NextSlice++
 			st.Open.Writing = append(st.Open.Writing, checkpoint.Intent{Key: next, Slice: s.ID, Seq: seq, SHA256: info.SHA256})
 		}); err != nil {
 			return fmt.Errorf("record foreign object %s: %w", key, err)
 		}
-		r.flagForeign(ctx, found, next)
+		if fence {
+			r.x.log.WarnContext(ctx, "key fenced by a recovering run; writing the object elsewhere", "key", key, "written_to", next)
+		} else {
+			r.flagForeign(ctx, found, next)
+		}
 		key = next
 	}
 	info.Key = key

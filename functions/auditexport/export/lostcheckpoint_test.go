@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,14 +48,14 @@ func TestLostCheckpointRefusesThenRebuilds(t *testing.T) {
 				// A run dies after writing its first object, then the
 				// checkpoint disappears: that object is in no digest.
 				before := len(e.keys(e.exporterLayoutDataPrefix()))
-				tr := &crashTransport{next: http.DefaultTransport, crashAt: 4, after: true}
+				tr := &crashAfterData{next: http.DefaultTransport}
 				_, _ = e.exporter(e.s3.Client(func(o *s3.Options) {
 					o.HTTPClient = &http.Client{Transport: tr}
 					o.RetryMaxAttempts = 1
 				})).Run(context.Background(), e.api(), export.Request{})
 				orphans = len(e.keys(e.exporterLayoutDataPrefix())) - before
 				if orphans == 0 {
-					t.Fatalf("the crashed run left no object (crashed at %v)", tr.what)
+					t.Fatal("the crashed run left no object")
 				}
 				e.deleteState()
 			}
@@ -115,4 +116,30 @@ func (e *env) assertExactlyOnceIgnoringForeign() {
 		}
 	}
 	assertSameSet(e.t, ids, e.emu.Emulator.AuditEventIDs())
+}
+
+// crashAfterData plays a process that dies just after its first data
+// object lands.
+type crashAfterData struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	dead bool
+}
+
+func (c *crashAfterData) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	dead := c.dead
+	c.mu.Unlock()
+	if dead {
+		return nil, errCrashed
+	}
+	res, err := c.next.RoundTrip(req)
+	if req.Method == http.MethodPut && strings.HasSuffix(req.URL.Path, ".jsonl.gz") && err == nil && res.StatusCode == http.StatusOK {
+		c.mu.Lock()
+		c.dead = true
+		c.mu.Unlock()
+		res.Body.Close()
+		return nil, errCrashed
+	}
+	return res, err
 }

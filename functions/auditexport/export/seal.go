@@ -116,8 +116,12 @@ func (r *run) settle(ctx context.Context, in checkpoint.Intent) (info objects.In
 		if err != nil {
 			return objects.Info{}, false, err
 		}
+		// The intended content, or a fence (an empty object) another
+		// recovering run wrote, are the export's; anything else is not.
 		if in.SHA256 == "" || found.SHA256 != in.SHA256 {
-			return found, true, nil
+			if found.SHA256 != r.x.data.EmptySHA256() {
+				return found, true, nil
+			}
 		}
 		info, err = r.x.data.Read(ctx, in.Key, nil)
 		return info, false, err

@@ -68,6 +68,9 @@ type Store struct {
 	level    int
 	dir      string
 	gzips    sync.Pool
+
+	emptyOnce sync.Once
+	emptySum  string
 }
 
 // Options configure a Store.
@@ -357,6 +360,16 @@ func httpStatus(err error) int {
 
 // Classify is classify for callers that make their own S3 requests.
 func Classify(err error) error { return classify(err) }
+
+// EmptySHA256 is the hash of an object with no event as this store writes
+// it: what the exporter fences an announced but unwritten key with.
+func (s *Store) EmptySHA256() string {
+	s.emptyOnce.Do(func() {
+		info, _ := s.Discard("").Finish()
+		s.emptySum = info.SHA256
+	})
+	return s.emptySum
+}
 
 // Hash reads key and returns the SHA-256 and size of its stored bytes,
 // whatever they hold: enough to tell whether an object is exactly the one

@@ -54,9 +54,10 @@ func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Functio
 	if err != nil {
 		return nil, err
 	}
-	// A run that died while writing leaves its spool files in /tmp, which
-	// Lambda keeps for the next invocation in the same sandbox.
-	if n, err := objects.RemoveStaleSpool("", time.Hour); n > 0 || err != nil {
+	// A run killed while writing leaves its spool files in /tmp, which
+	// Lambda keeps for the next invocation in the same sandbox: those whose
+	// writer is dead go now, those of a live run stay.
+	if n, err := objects.RemoveOrphanSpool(""); n > 0 || err != nil {
 		deps.Log.InfoContext(ctx, "removed stale spool files", "files", n, "error", errString(err))
 	}
 	return &Function{deps: deps, cfg: cfg, exporter: x}, nil

@@ -37,7 +37,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -150,6 +149,12 @@ func (s *Store) Create(ctx context.Context, key string) *Writer {
 		w.err = fmt.Errorf("write %s: spool file: %w", key, err)
 		return w
 	}
+	if err := lockSpool(f); err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		w.err = fmt.Errorf("write %s: lock spool file: %w", key, err)
+		return w
+	}
 	w.file = f
 	w.buf = bufio.NewWriterSize(io.MultiWriter(w.sum, countWriter{&w.size}, f), 64<<10)
 	w.gz = s.gzipWriter(w.buf)
@@ -159,10 +164,13 @@ func (s *Store) Create(ctx context.Context, key string) *Writer {
 // SpoolPattern names spool files in the temp directory.
 const SpoolPattern = "auditexport-*.jsonl.gz"
 
-// RemoveStaleSpool deletes spool files older than age in dir (default
-// os.TempDir()): what a process that died while writing left behind, which
-// in Lambda stays in /tmp for the next invocation.
-func RemoveStaleSpool(dir string, age time.Duration) (int, error) {
+// RemoveOrphanSpool deletes the spool files in dir (default os.TempDir())
+// whose writer is gone: what a process killed while writing left behind,
+// which in Lambda stays in /tmp for the next invocation. A writer holds a
+// lock on its spool file while it is open (see lockSpool), so a file
+// without a lock holder belongs to a dead process, and one with a holder is
+// left alone, whichever process, this one included, is writing it.
+func RemoveOrphanSpool(dir string) (int, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
@@ -172,10 +180,8 @@ func RemoveStaleSpool(dir string, age time.Duration) (int, error) {
 	}
 	n := 0
 	for _, name := range names {
-		if st, err := os.Stat(name); err == nil && time.Since(st.ModTime()) > age {
-			if os.Remove(name) == nil {
-				n++
-			}
+		if ownerGone(name) && os.Remove(name) == nil {
+			n++
 		}
 	}
 	return n, nil

@@ -312,17 +312,24 @@ func (r *run) run(ctx context.Context) (Result, error) {
 // jobs runs the pending job, then the requested backfill, then the
 // incremental export, each only when the one before finished.
 func (r *run) jobs(ctx context.Context, res *Result) error {
-	next := []func() *checkpoint.Job{
-		func() *checkpoint.Job { return r.st.Job },
+	locked := func(plan func() *checkpoint.Job) func(context.Context) *checkpoint.Job {
+		return func(context.Context) *checkpoint.Job {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return plan()
+		}
+	}
+	next := []func(context.Context) *checkpoint.Job{
+		locked(func() *checkpoint.Job { return r.st.Job }),
 		r.backfillJob,
-		r.incrementalJob,
+		locked(r.incrementalJob),
 	}
 	for _, plan := range next {
 		if r.stopping.Load() {
 			return nil
 		}
+		job := plan(ctx)
 		r.mu.Lock()
-		job := plan()
 		r.st.Job = job
 		r.mu.Unlock()
 		if job == nil {
@@ -382,11 +389,14 @@ func (r *run) incrementalJob() *checkpoint.Job {
 }
 
 // backfillJob exports the parts of [Since, Until) the export does not hold
-// yet. Above where the export reaches is the incremental job's.
-func (r *run) backfillJob() *checkpoint.Job {
+// yet. Above where the export reaches is the incremental job's. Its slices
+// follow where the events are (see narrow), so an early --since costs a few
+// list calls, not the parallelism of the whole backfill.
+func (r *run) backfillJob(ctx context.Context) *checkpoint.Job {
 	if r.req.Since == 0 {
 		return nil
 	}
+	r.mu.Lock()
 	st, cfg := r.st, r.x.cfg
 	// Nothing after now exists yet: a backfill that claimed the future
 	// would mark it covered, and the incremental window would start too
@@ -400,12 +410,21 @@ func (r *run) backfillJob() *checkpoint.Job {
 	}
 	want := checkpoint.Span{From: r.req.Since, To: until}
 	gaps := st.Covered.Gaps(want)
+	r.mu.Unlock()
 	if len(gaps) == 0 {
 		return nil
 	}
+	busy, empty := r.followEvents(ctx, gaps)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	slices := planSlices(busy, 4*cfg.SliceConcurrency, 60, cfg.TenantEvents, &st.NextSlice)
+	for _, e := range empty {
+		slices = append(slices, planSlices(checkpoint.Spans{e}, 1, 0, cfg.TenantEvents, &st.NextSlice)...)
+	}
 	return &checkpoint.Job{
 		Kind: checkpoint.Backfill, Spans: gaps, CreatedAt: r.start.Unix(), Requested: &want,
-		Slices: planSlices(gaps, 4*cfg.SliceConcurrency, 60, cfg.TenantEvents, &st.NextSlice),
+		Slices: slices,
 	}
 }
 

@@ -87,6 +87,9 @@ type EventOptions struct {
 	Since  string `json:"since,omitempty"`
 	Until  string `json:"until,omitempty"`
 	DryRun bool   `json:"dry_run,omitempty"`
+	// RebuildCheckpoint rebuilds a lost checkpoint from the digest chain
+	// (docs/runbook.md, "Lost checkpoint").
+	RebuildCheckpoint bool `json:"rebuild_checkpoint,omitempty"`
 }
 
 // Request turns the event into a run request.
@@ -104,7 +107,7 @@ func (e Event) Request() (Request, error) {
 
 // Request parses the options.
 func (o EventOptions) Request() (Request, error) {
-	req := Request{DryRun: o.DryRun}
+	req := Request{DryRun: o.DryRun, RebuildCheckpoint: o.RebuildCheckpoint}
 	var err error
 	if o.Since != "" {
 		if req.Since, err = ParseTime(o.Since); err != nil {

@@ -287,11 +287,16 @@ func TestAuditExportOperatorAndBucketFaults(t *testing.T) {
 	}
 	foreign := map[string]bool{}
 	for _, f := range rep.Orgs[0].Findings {
-		if f.Kind != verify.ForeignObject {
+		switch {
+		case f.Kind == verify.ForeignObject:
+			foreign[f.Key] = true
+		case f.Kind == verify.InsertedObject && slices.Contains(squatted, f.Key):
+			// A squatted key the run never reached (its slice wrote
+			// nothing) is simply an object no digest lists.
+			foreign[f.Key] = true
+		default:
 			t.Errorf("verify: %s", f)
-			continue
 		}
-		foreign[f.Key] = true
 	}
 	for _, k := range squat.Foreign {
 		if !foreign[k] {

@@ -10,7 +10,10 @@
 // jobs, each only if the one before finished: the job left in the
 // checkpoint, a requested backfill ([Since, Until) minus what is already
 // covered), and the incremental job: [End-Lookback, now], where End is where
-// the covered ranges end. A job's ranges are cut into time slices (per scope:
+// the covered ranges end. A backfill first finds where its events are (a
+// few one-event list calls, see narrow), so that an early --since does not
+// spread its slices over empty years. A job's ranges are cut into time
+// slices (per scope:
 // the organization's events, and tenant-scoped events, which the API lists
 // only with tenant_only=true), paged newest first by SliceConcurrency
 // workers with one page of read-ahead each. Each worker streams its events

@@ -64,7 +64,7 @@ func run() error {
 	}
 
 	runs := []benchRun{
-		{Function: "auditexport", Package: "./functions/auditexport/export", Pattern: "^(BenchmarkBackfill|BenchmarkIncrementalNoop)$", Benchtime: "1x",
+		{Function: "auditexport", Package: "./functions/auditexport/export", Pattern: "^(BenchmarkBackfill|BenchmarkBackfillEarlySince|BenchmarkIncrementalNoop)$", Benchtime: "1x",
 			Env: []string{"ORGWARDEN_BENCH_EVENTS=" + joinInts(sizes)}},
 		{Function: "offboarding", Package: "./functions/offboarding/offboard", Pattern: "^BenchmarkOffboard200Projects$", Benchtime: "3x"},
 		{Function: "keyrotation", Package: "./functions/keyrotation/rotation", Pattern: "^BenchmarkStaleSweep500x20$", Benchtime: "1x"},

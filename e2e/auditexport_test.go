@@ -1,16 +1,24 @@
 package e2e_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/orgwarden/orgwarden/e2e"
 	"github.com/orgwarden/orgwarden/e2e/harness"
+	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/verify"
 	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/shared/runtimeapi"
 )
 
 // exportResult is the part of the auditexport response the tests read.
@@ -196,4 +204,133 @@ func head(s []string) []string {
 		return s[:5]
 	}
 	return s
+}
+
+// TestAuditExportOperatorAndBucketFaults: under the soak's API faults, what
+// an operator or a bucket does wrong. A lost checkpoint is refused (one
+// line naming the recovery) and rebuilt from the digest chain; objects
+// squatting the keys the next run writes are flagged, never adopted; a
+// server that ignores conditional writes is refused by a new container.
+// Every event ends in the bucket exactly once, foreign objects aside, and
+// verify reports only those.
+func TestAuditExportOperatorAndBucketFaults(t *testing.T) {
+	_, seed := soakSettings(t)
+	d := deploy(t, deployOptions{faults: soakFaults(seed), unvalidated: true})
+	emu := d.Emulator
+	fn := d.function("auditexport", harness.FunctionOptions{})
+	client := d.AWS.S3.Client()
+	prefix := d.Config.AuditExport.Prefix
+	dataPrefix := fmt.Sprintf("%s/org_id=%s/", prefix, harness.OrgID)
+	stateKey := fmt.Sprintf("%s/_state/org_id=%s/checkpoint.json", prefix, harness.OrgID)
+
+	var first exportResult
+	fn.ok(fmt.Sprintf(`{"since":%q}`, time.Now().AddDate(0, 0, -30).UTC().Format(time.DateOnly)), &first)
+
+	// 1. Lost checkpoint.
+	if _, err := client.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(d.Res.AuditStateBucket), Key: aws.String(stateKey)}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Unix()
+	for i := range 50 {
+		appendEvent(t, emu, fmt.Sprintf("audit_log-e2e-lost%03d", i), now-int64(i))
+	}
+	res := fn.invoke(`{}`, runtimeapi.InvokeOptions{})
+	if !res.Failed() || !strings.Contains(res.ErrorMessage, "rebuild-checkpoint") {
+		t.Fatalf("run without a checkpoint: %s %s", res.ErrorType, res.ErrorMessage)
+	}
+	var rebuilt struct {
+		exportResult
+		Rebuilt bool `json:"checkpoint_rebuilt"`
+	}
+	fn.ok(`{"rebuild_checkpoint":true}`, &rebuilt)
+	if !rebuilt.Rebuilt || rebuilt.Generation != first.Generation+1 {
+		t.Fatalf("rebuild: %+v", rebuilt)
+	}
+
+	// 2. Squatted keys: the next generation's first slices, in today's
+	// partition, taken before it runs.
+	st := readCheckpoint(t, client, d.Res.AuditStateBucket, stateKey)
+	day := time.Now().UTC()
+	var squatted []string
+	for s := st.NextSlice; s < st.NextSlice+2; s++ {
+		key := fmt.Sprintf("%syear=%04d/month=%02d/day=%02d/g%010d-s%06d-0000.jsonl.gz", dataPrefix, day.Year(), int(day.Month()), day.Day(), st.Generation+1, s)
+		if _, err := client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(d.Res.AuditBucket), Key: aws.String(key), Body: bytes.NewReader(forged(t))}); err != nil {
+			t.Fatal(err)
+		}
+		squatted = append(squatted, key)
+	}
+	for i := range 50 {
+		appendEvent(t, emu, fmt.Sprintf("audit_log-e2e-squat%03d", i), time.Now().Unix()-int64(i))
+	}
+	var squat struct {
+		exportResult
+		Foreign []string `json:"foreign_objects"`
+	}
+	fn.ok(`{}`, &squat)
+	if len(squat.Foreign) == 0 {
+		t.Fatalf("run over squatted keys %v reported no foreign object: %+v", squatted, squat)
+	}
+
+	// 3. A server that drops conditions: a new container refuses.
+	d.AWS.S3.IgnoreConditions(true)
+	cold := d.function("auditexport", harness.FunctionOptions{})
+	res = cold.invoke(`{}`, runtimeapi.InvokeOptions{})
+	if !res.Failed() || !strings.Contains(res.ErrorMessage, "does not honour conditional writes") {
+		t.Fatalf("run against a server ignoring conditions: %s %s", res.ErrorType, res.ErrorMessage)
+	}
+	d.AWS.S3.IgnoreConditions(false)
+	fn.ok(`{}`, nil)
+
+	rep, err := verify.Verify(t.Context(), client, verify.Options{Bucket: d.Res.AuditBucket, StateBucket: d.Res.AuditStateBucket, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := map[string]bool{}
+	for _, f := range rep.Orgs[0].Findings {
+		switch {
+		case f.Kind == verify.ForeignObject:
+			foreign[f.Key] = true
+		case f.Kind == verify.InsertedObject && slices.Contains(squatted, f.Key):
+			// A squatted key the run never reached (its slice wrote
+			// nothing) is simply an object no digest lists.
+			foreign[f.Key] = true
+		default:
+			t.Errorf("verify: %s", f)
+		}
+	}
+	for _, k := range squat.Foreign {
+		if !foreign[k] {
+			t.Errorf("verify does not report the foreign object %s", k)
+		}
+	}
+	all, _, err := e2e.ReadExport(t.Context(), client, d.Res.AuditBucket, dataPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := slices.DeleteFunc(all, func(ev e2e.ExportedEvent) bool { return foreign[ev.Key] })
+	if dups, missing, extra := e2e.Diff(got, emu.AuditEventIDs()); len(dups)+len(missing)+len(extra) > 0 {
+		t.Fatalf("%d duplicated %v, %d missing %v, %d extra %v", len(dups), head(dups), len(missing), head(missing), len(extra), head(extra))
+	}
+}
+
+func readCheckpoint(t *testing.T, client *s3.Client, bucket, key string) *checkpoint.State {
+	t.Helper()
+	st, err := checkpoint.NewStore(client, bucket, key, "").Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// forged is an export-shaped object holding an event the organization
+// never had.
+func forged(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	z := gzip.NewWriter(&b)
+	_, _ = io.WriteString(z, `{"id":"audit_log-forged","type":"api_key.deleted","effective_at":1}`+"\n")
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

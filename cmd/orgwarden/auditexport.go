@@ -38,11 +38,12 @@ func auditExportFunction() lambdaFunction {
 // a second one aborts.
 func runAuditExport(ctx context.Context, env config.Lookup, args []string, stdout, stderr io.Writer) error {
 	c := &cli{stdout: stdout, stderr: stderr, env: env}
-	fs := c.flags("run auditexport", "run auditexport [--since DATE [--until DATE]] [--dry-run] [--take-over] [--quiet]")
+	fs := c.flags("run auditexport", "run auditexport [--since DATE [--until DATE]] [--dry-run] [--take-over] [--rebuild-checkpoint] [--quiet]")
 	since := fs.String("since", "", "backfill history from this date (2025-01-01), RFC 3339 time or unix seconds")
 	until := fs.String("until", "", "end of the backfill (default: where the export already reaches, or now)")
 	dryRun := fs.Bool("dry-run", false, "read and count, write nothing")
 	takeOver := fs.Bool("take-over", false, "recover a generation whose run holds a lease but is known to be gone")
+	rebuild := fs.Bool("rebuild-checkpoint", false, "the checkpoint was lost: rebuild it from the bucket's verified digest chain (docs/runbook.md)")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -51,7 +52,7 @@ func runAuditExport(ctx context.Context, env config.Lookup, args []string, stdou
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	req.TakeOver = *takeOver
+	req.TakeOver, req.RebuildCheckpoint = *takeOver, *rebuild
 	f, err := export.FromEnv(ctx, env, app.Options{Out: stderr})
 	if err != nil {
 		return err

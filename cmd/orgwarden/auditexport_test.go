@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
+	"github.com/orgwarden/orgwarden/functions/auditexport/export/objects"
 	"github.com/orgwarden/orgwarden/shared/awslocal"
 	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
 	"github.com/orgwarden/orgwarden/shared/emulator"
@@ -130,5 +132,128 @@ func TestProgressPrinter(t *testing.T) {
 	tty.end()
 	if got := b.String(); !strings.HasPrefix(got, "\r\033[K") || !strings.HasSuffix(got, "\n") {
 		t.Fatalf("terminal output %q", got)
+	}
+}
+
+// exportedLines counts the event lines of every data object in the bucket.
+func exportedLines(t *testing.T, s3srv *locals3.Server, bucket string) map[string]int {
+	t.Helper()
+	client := s3srv.Client()
+	store := objects.NewStore(client, bucket, objects.Options{})
+	count := map[string]int{}
+	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("openai-audit-logs/org_id=")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			if _, err := store.Read(context.Background(), aws.ToString(o.Key), func(l objects.Line) error {
+				count[l.ID]++
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return count
+}
+
+// `run auditexport --since X --until Y` backfills [X, Y) and then exports
+// from Y-lookback to now in the same run: every event reaches the bucket
+// once, the backfill's last window included.
+func TestRunAuditExportUntilIsExactlyOnce(t *testing.T) {
+	env, emu, s3srv := auditEnv(t)
+	now := emu.Now().Unix()
+	for i := range 2 * 24 * 12 {
+		raw := fmt.Sprintf(`{"id":"audit_log-cli%04d","type":"project.updated","effective_at":%d}`, i, now-2*86400+int64(i)*300)
+		if err := emu.AppendAuditEvent([]byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	since, until := fmt.Sprint(now-60*86400), fmt.Sprint(now-86400)
+	code, stdout, stderr := runCLI(t, env, "run", "auditexport", "--since", since, "--until", until, "--quiet")
+	if code != 0 {
+		t.Fatalf("run auditexport: exit %d\n%s", code, stderr)
+	}
+	var res export.Result
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("summary: %v\n%s", err, stdout)
+	}
+	lines := exportedLines(t, s3srv, "cli-audit")
+	total := 0
+	for id, n := range lines {
+		total += n
+		if n > 1 {
+			t.Errorf("%s exported %d times", id, n)
+		}
+	}
+	if want := emu.AuditEventCount(); total != want || len(lines) != want {
+		t.Fatalf("%d lines (%d distinct events) in S3, %d events in the emulator; summary %+v", total, len(lines), want, res)
+	}
+	if res.Duplicates == 0 {
+		t.Errorf("the incremental job re-read the backfill's last window and reports no duplicate skipped: %+v", res)
+	}
+}
+
+// A deleted checkpoint: the next run refuses in one line that names the
+// recovery command, writes nothing, and the command rebuilds the checkpoint
+// from the digest chain; the export stays exactly once and verifies.
+func TestRunAuditExportLostCheckpoint(t *testing.T) {
+	env, emu, s3srv := auditEnv(t)
+	since := emu.Now().Add(-30 * 24 * time.Hour).Format(time.DateOnly)
+	if code, _, stderr := runCLI(t, env, "run", "auditexport", "--since", since, "--quiet"); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	client := s3srv.Client()
+	if _, err := client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("cli-audit"), Key: aws.String("openai-audit-logs/_state/org_id=org-cli/checkpoint.json")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		raw := fmt.Sprintf(`{"id":"audit_log-lost%02d","type":"project.updated","effective_at":%d}`, i, emu.Now().Unix()-int64(i))
+		if err := emu.AppendAuditEvent([]byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, stderr := runCLI(t, env, "run", "auditexport", "--quiet")
+	errLine := ""
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if strings.Contains(l, "checkpoint missing") {
+			errLine = l
+		}
+	}
+	if code == 0 || !strings.Contains(errLine, "--rebuild-checkpoint") {
+		t.Fatalf("run without its checkpoint: exit %d, want a refusal naming --rebuild-checkpoint\n%s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, env, "run", "auditexport", "--rebuild-checkpoint", "--quiet")
+	if code != 0 || !strings.Contains(stdout, `"checkpoint_rebuilt": true`) {
+		t.Fatalf("rebuild: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	lines := exportedLines(t, s3srv, "cli-audit")
+	total := 0
+	for _, n := range lines {
+		total += n
+	}
+	if want := emu.AuditEventCount(); total != want || len(lines) != want {
+		t.Fatalf("%d lines (%d distinct) in S3, %d events in the emulator", total, len(lines), want)
+	}
+	if code, stdout, stderr := runCLI(t, env, "verify", "--bucket", "cli-audit"); code != 0 {
+		t.Fatalf("verify after the rebuild: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// Behind a server (or proxy) that drops If-None-Match and If-Match, the
+// export refuses with one clear line instead of silently losing its
+// exactly-once guarantee.
+func TestRunAuditExportRefusesServerIgnoringConditions(t *testing.T) {
+	env, emu, s3srv := auditEnv(t)
+	s3srv.IgnoreConditions(true)
+	since := emu.Now().Add(-30 * 24 * time.Hour).Format(time.DateOnly)
+	code, _, stderr := runCLI(t, env, "run", "auditexport", "--since", since, "--quiet")
+	if code == 0 || !strings.Contains(stderr, "does not honour conditional writes") {
+		t.Fatalf("run against a server ignoring conditions: exit %d\n%s", code, stderr)
+	}
+	if n := len(exportedLines(t, s3srv, "cli-audit")); n != 0 {
+		t.Fatalf("%d events exported against a server ignoring conditions", n)
 	}
 }

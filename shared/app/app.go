@@ -62,7 +62,7 @@ func Load(ctx context.Context, function string, r *config.Reader, opts Options) 
 	common.Rules.Confirmed = opts.Confirmed
 	log := logging.New(out, common.LogLevel).With("function", function)
 
-	clients, err := awsconfig.Load(ctx, r.Lookup())
+	clients, err := awsconfig.Load(ctx, r.Lookup(), awsconfig.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awscfg "github.com/aws/aws-sdk-go-v2/config"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	smithylogging "github.com/aws/smithy-go/logging"
 
 	"github.com/orgwarden/orgwarden/shared/config"
 )
@@ -37,8 +39,38 @@ type Clients struct {
 	EventBridge    *eventbridge.Client
 }
 
+// Option adjusts Load.
+type Option func(*options)
+
+type options struct{ log *slog.Logger }
+
+// WithLogger routes the SDK's own log lines (retries, a response without a
+// checksum to validate, ...) through log as structured records. Without
+// it they are dropped: the SDK's default logger writes plain text to
+// stderr, which breaks the JSON-only logs every function and the CLI keep.
+func WithLogger(log *slog.Logger) Option { return func(o *options) { o.log = log } }
+
+// sdkLogger is the SDK's logging.Logger over slog.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(c smithylogging.Classification, format string, v ...any) {
+	level := slog.LevelDebug
+	if c == smithylogging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, "aws sdk: "+fmt.Sprintf(format, v...), "source", "aws-sdk-go-v2")
+}
+
 // Load reads the AWS configuration and builds every client.
-func Load(ctx context.Context, env config.Lookup) (*Clients, error) {
+func Load(ctx context.Context, env config.Lookup, optFns ...Option) (*Clients, error) {
+	var o options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	var sdkLog smithylogging.Logger = smithylogging.Nop{}
+	if o.log != nil {
+		sdkLog = sdkLogger{o.log}
+	}
 	get := func(name string) string {
 		v, _ := env(name)
 		return v
@@ -47,6 +79,7 @@ func Load(ctx context.Context, env config.Lookup) (*Clients, error) {
 	// to sign with.
 	opts := []func(*awscfg.LoadOptions) error{
 		awscfg.WithRegion(cmp.Or(get("AWS_REGION"), get("AWS_DEFAULT_REGION"), "us-east-1")),
+		awscfg.WithLogger(sdkLog),
 	}
 	if id, secret := get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
 		opts = append(opts, awscfg.WithCredentialsProvider(

@@ -407,6 +407,48 @@ func BenchmarkBackfill(b *testing.B) {
 	}
 }
 
+// earliestSince is the --since of an operator who asks for everything.
+var earliestSince = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+
+// BenchmarkBackfillEarlySince backfills the same organization twice: with
+// --since just before its first event (the best case) and with --since
+// 2020-01-01, years before it. Slicing follows the events, so the early
+// --since should cost at most 10% more (slowdown_pct).
+func BenchmarkBackfillEarlySince(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			c := world(b, n)
+			backfill := func(since int64) (Result, time.Duration) {
+				bucket := c.newBucket(b)
+				x, err := New(benchConfig(bucket), c.s3Client(), Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				res, err := x.Run(context.Background(), c.api(b), Request{Since: since})
+				d := time.Since(start)
+				if err != nil || res.Pending || res.Events != int64(c.world.Events) {
+					b.Fatalf("backfill since %d: %v; %d of %d events", since, err, res.Events, c.world.Events)
+				}
+				return res, d
+			}
+			var best, early time.Duration
+			var res Result
+			b.ResetTimer()
+			for range b.N {
+				_, best = backfill(c.since())
+				res, early = backfill(earliestSince)
+			}
+			bestEPS := float64(c.world.Events) / best.Seconds()
+			earlyEPS := float64(c.world.Events) / early.Seconds()
+			b.ReportMetric(earlyEPS, "events/s")
+			b.ReportMetric(bestEPS, "best_since_events/s")
+			b.ReportMetric(100*(early.Seconds()/best.Seconds()-1), "slowdown_pct")
+			b.ReportMetric(float64(res.ListCalls), "list_calls")
+		})
+	}
+}
+
 // BenchmarkBaselineSDKSequential is the baseline on its own.
 func BenchmarkBaselineSDKSequential(b *testing.B) {
 	for _, n := range benchSizes(b) {

@@ -10,7 +10,10 @@
 // jobs, each only if the one before finished: the job left in the
 // checkpoint, a requested backfill ([Since, Until) minus what is already
 // covered), and the incremental job: [End-Lookback, now], where End is where
-// the covered ranges end. A job's ranges are cut into time slices (per scope:
+// the covered ranges end. A backfill first finds where its events are (a
+// few one-event list calls, see narrow), so that an early --since does not
+// spread its slices over empty years. A job's ranges are cut into time
+// slices (per scope:
 // the organization's events, and tenant-scoped events, which the API lists
 // only with tenant_only=true), paged newest first by SliceConcurrency
 // workers with one page of read-ahead each. Each worker streams its events
@@ -46,10 +49,15 @@
 // or recorded in the checkpoint's open generation. Data objects are written
 // with If-None-Match: *, so a key holds at most one object, ever, and is
 // never overwritten. Before a generation is sealed, every announced key is
-// settled: an object found there is adopted as it is (read back: hash,
-// count, ids, last id), and an empty key is fenced with an empty object, so
-// that the run that announced it (stalled, not dead) cannot write it later.
-// Whoever loses the If-None-Match race reads back what won. So after
+// settled: an object found there is adopted only when it has the SHA-256
+// the intent recorded before the upload (read back: count, ids, last id);
+// an empty key is fenced with an empty object, so that the run that
+// announced it (stalled, not dead) cannot write it later. Anything else at
+// an announced key is foreign: listed apart in the digest, never sealed as
+// export content, and the object goes to a new key. Whoever loses the
+// If-None-Match race reads back what won. The export checks once per
+// container that the buckets honour If-None-Match and If-Match, and refuses
+// to run otherwise. So after
 // sealing, each object in the bucket is in exactly one digest, and nothing
 // ever needs deleting: the export role has no s3:DeleteObject and Object
 // Lock forbids it anyway.
@@ -58,14 +66,16 @@
 // each event comes once; the slice's cursor advances only to the last event
 // of a recorded object, in the same checkpoint version that records it. A
 // run that resumes the slice continues right after the last recorded
-// object; an adopted object moves the cursor to its own last event and the
-// slice restarts there. Slices of a job have disjoint effective_at ranges
+// object; an adopted object is exactly the one the slice meant to write, so
+// the cursor moves past it as if the upload had just succeeded. Slices of a job have disjoint effective_at ranges
 // per scope, and the scopes are disjoint. Across jobs, a backfill exports
 // only the gaps of the covered ranges, and the incremental job overlaps
 // earlier exports only inside its lookback window, where each event id is
 // checked against the ids read back from the objects that may hold events
 // of that window (checkpoint.recent, kept until no future window reaches
-// them). Memory for those ids is bounded by the events of one window, not by
+// them: below the end of the covered ranges and of the job in progress, so
+// the incremental job of a run dedupes against its own backfill's --until
+// window too). Memory for those ids is bounded by the events of one window, not by
 // the export's size.
 //
 // (4) No gaps. The covered ranges grow only when every slice of a job is
@@ -74,6 +84,10 @@
 // still read. A late, failed or skipped run leaves the end where it was:
 // the next run covers everything since, sliced like a backfill when it is
 // long. An interrupted job stays in the checkpoint and is resumed first.
+//
+// A lost checkpoint over an existing export is never a fresh start (which
+// would reuse generation 1's names): the run refuses, and on request
+// rebuilds the checkpoint from the digest chain, every link checked.
 //
 // (5) Digests. Sealing first fixes the digest's content in the checkpoint
 // (open.sealed), then writes the digest with If-None-Match (finding the same

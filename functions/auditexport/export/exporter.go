@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,9 @@ type Exporter struct {
 	log     *slog.Logger
 	now     func() time.Time
 	lease   time.Duration
+
+	probeMu sync.Mutex
+	probed  map[string]bool // buckets that honour conditional writes
 }
 
 // Options adjust an Exporter.
@@ -96,6 +100,10 @@ type Request struct {
 	Since, Until int64
 	// DryRun reads the API and the checkpoint and writes nothing.
 	DryRun bool
+	// RebuildCheckpoint, when the checkpoint is missing but the bucket
+	// holds the export, rebuilds the checkpoint from the verified digest
+	// chain instead of refusing (ErrNoCheckpoint).
+	RebuildCheckpoint bool
 	// TakeOver recovers a generation whose lease has not expired yet: the
 	// operator knows its run is gone.
 	TakeOver bool
@@ -116,6 +124,8 @@ type Result struct {
 	DryRun bool   `json:"dry_run,omitempty"`
 	// Skipped says why the run did nothing (another run holds the lease).
 	Skipped string `json:"skipped,omitempty"`
+	// Rebuilt says the checkpoint was rebuilt from the digest chain.
+	Rebuilt bool `json:"checkpoint_rebuilt,omitempty"`
 	// Recovered is the generation of an earlier run that this run sealed.
 	Recovered  int64  `json:"recovered_generation,omitempty"`
 	Generation int64  `json:"generation,omitempty"`
@@ -123,7 +133,10 @@ type Result struct {
 	Events     int64  `json:"events_exported"`
 	Duplicates int64  `json:"duplicates_skipped"`
 	Objects    int    `json:"objects_written"`
-	Bytes      int64  `json:"bytes_written"`
+	// Foreign are objects found at keys the run was about to write that
+	// are not the export's: not adopted, flagged in the digest, alarmed on.
+	Foreign []string `json:"foreign_objects,omitempty"`
+	Bytes   int64    `json:"bytes_written"`
 	// Pending means a job is unfinished; the next run continues it.
 	Pending bool        `json:"pending"`
 	Jobs    []JobReport `json:"jobs,omitempty"`
@@ -182,6 +195,10 @@ type run struct {
 	stopOnce sync.Once
 	stopped  chan struct{}
 
+	foreign     atomic.Int64
+	foreignKeys []string       // under mu
+	orphans     []objects.Info // unsealed objects found when rebuilding the checkpoint
+
 	events, dups, bytes atomic.Int64
 	objects             atomic.Int64
 	added               atomic.Int64 // events handed to writers, for progress
@@ -207,6 +224,9 @@ func (x *Exporter) Run(ctx context.Context, api *adminclient.Client, req Request
 	res.Objects, res.Bytes = int(r.objects.Load()), r.bytes.Load()
 	res.ListCalls = api.Stats().Requests - calls
 	res.DurationMs = x.now().Sub(r.start).Milliseconds()
+	r.mu.Lock()
+	res.Foreign = slices.Clone(r.foreignKeys)
+	r.mu.Unlock()
 	if r.st != nil {
 		r.mu.Lock()
 		res.Pending = r.st.Job != nil
@@ -226,9 +246,20 @@ func (x *Exporter) Run(ctx context.Context, api *adminclient.Client, req Request
 
 func (r *run) run(ctx context.Context) (Result, error) {
 	var res Result
+	if !r.dry {
+		if err := r.x.checkConditions(ctx); err != nil {
+			return res, err
+		}
+	}
 	st, err := r.store.Load(ctx)
 	if err != nil {
 		return res, err
+	}
+	if r.store.Missing() {
+		if st, err = r.missingCheckpoint(ctx); err != nil {
+			return res, err
+		}
+		res.Rebuilt = st.Generation > 0 || len(r.orphans) > 0
 	}
 	switch {
 	case st.OrgID == "":
@@ -258,6 +289,10 @@ func (r *run) run(ctx context.Context) (Result, error) {
 
 	gen := st.Generation + 1
 	st.Open = &checkpoint.Open{Generation: gen, RunID: r.id, StartedAt: r.start.Unix()}
+	for _, o := range r.orphans {
+		markForeign(st.Open, o)
+		r.flagForeign(ctx, o, "")
+	}
 	stopWatch := r.watchStop(ctx)
 	defer stopWatch()
 	heartbeat := r.heartbeat(ctx)
@@ -278,17 +313,24 @@ func (r *run) run(ctx context.Context) (Result, error) {
 // jobs runs the pending job, then the requested backfill, then the
 // incremental export, each only when the one before finished.
 func (r *run) jobs(ctx context.Context, res *Result) error {
-	next := []func() *checkpoint.Job{
-		func() *checkpoint.Job { return r.st.Job },
+	locked := func(plan func() *checkpoint.Job) func(context.Context) *checkpoint.Job {
+		return func(context.Context) *checkpoint.Job {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return plan()
+		}
+	}
+	next := []func(context.Context) *checkpoint.Job{
+		locked(func() *checkpoint.Job { return r.st.Job }),
 		r.backfillJob,
-		r.incrementalJob,
+		locked(r.incrementalJob),
 	}
 	for _, plan := range next {
 		if r.stopping.Load() {
 			return nil
 		}
+		job := plan(ctx)
 		r.mu.Lock()
-		job := plan()
 		r.st.Job = job
 		r.mu.Unlock()
 		if job == nil {
@@ -348,27 +390,42 @@ func (r *run) incrementalJob() *checkpoint.Job {
 }
 
 // backfillJob exports the parts of [Since, Until) the export does not hold
-// yet. Above where the export reaches is the incremental job's.
-func (r *run) backfillJob() *checkpoint.Job {
+// yet. Above where the export reaches is the incremental job's. Its slices
+// follow where the events are (see narrow), so an early --since costs a few
+// list calls, not the parallelism of the whole backfill.
+func (r *run) backfillJob(ctx context.Context) *checkpoint.Job {
 	if r.req.Since == 0 {
 		return nil
 	}
+	r.mu.Lock()
 	st, cfg := r.st, r.x.cfg
-	until := r.req.Until
-	if until == 0 {
-		until = r.x.now().Unix() + 1
+	// Nothing after now exists yet: a backfill that claimed the future
+	// would mark it covered, and the incremental window would start too
+	// late to read it.
+	until := r.x.now().Unix() + 1
+	if r.req.Until > 0 {
+		until = min(until, r.req.Until)
 	}
 	if end := st.Covered.End(); end > 0 {
 		until = min(until, end)
 	}
 	want := checkpoint.Span{From: r.req.Since, To: until}
 	gaps := st.Covered.Gaps(want)
+	r.mu.Unlock()
 	if len(gaps) == 0 {
 		return nil
 	}
+	busy, empty := r.followEvents(ctx, gaps)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	slices := planSlices(busy, 4*cfg.SliceConcurrency, 60, cfg.TenantEvents, &st.NextSlice)
+	for _, e := range empty {
+		slices = append(slices, planSlices(checkpoint.Spans{e}, 1, 0, cfg.TenantEvents, &st.NextSlice)...)
+	}
 	return &checkpoint.Job{
 		Kind: checkpoint.Backfill, Spans: gaps, CreatedAt: r.start.Unix(), Requested: &want,
-		Slices: planSlices(gaps, 4*cfg.SliceConcurrency, 60, cfg.TenantEvents, &st.NextSlice),
+		Slices: slices,
 	}
 }
 

@@ -29,6 +29,9 @@ const (
 	MetricExportLag      = "ExportLagSeconds"
 	MetricCoverageAge    = "ExportCoverageAgeSeconds"
 	MetricRunDuration    = "RunDurationMs"
+	// MetricForeignObjects counts objects found at keys the export was
+	// about to write that it did not write: alarm on any.
+	MetricForeignObjects = "ForeignObjects"
 )
 
 // Function is the Lambda function, built once per container.
@@ -52,9 +55,10 @@ func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Functio
 	if err != nil {
 		return nil, err
 	}
-	// A run that died while writing leaves its spool files in /tmp, which
-	// Lambda keeps for the next invocation in the same sandbox.
-	if n, err := objects.RemoveStaleSpool("", time.Hour); n > 0 || err != nil {
+	// A run killed while writing leaves its spool files in /tmp, which
+	// Lambda keeps for the next invocation in the same sandbox: those whose
+	// writer is dead go now, those of a live run stay.
+	if n, err := objects.RemoveOrphanSpool(""); n > 0 || err != nil {
 		deps.Log.InfoContext(ctx, "removed stale spool files", "files", n, "error", errString(err))
 	}
 	return &Function{deps: deps, cfg: cfg, exporter: x}, nil
@@ -84,6 +88,9 @@ type EventOptions struct {
 	Since  string `json:"since,omitempty"`
 	Until  string `json:"until,omitempty"`
 	DryRun bool   `json:"dry_run,omitempty"`
+	// RebuildCheckpoint rebuilds a lost checkpoint from the digest chain
+	// (docs/runbook.md, "Lost checkpoint").
+	RebuildCheckpoint bool `json:"rebuild_checkpoint,omitempty"`
 }
 
 // Request turns the event into a run request.
@@ -101,7 +108,7 @@ func (e Event) Request() (Request, error) {
 
 // Request parses the options.
 func (o EventOptions) Request() (Request, error) {
-	req := Request{DryRun: o.DryRun}
+	req := Request{DryRun: o.DryRun, RebuildCheckpoint: o.RebuildCheckpoint}
 	var err error
 	if o.Since != "" {
 		if req.Since, err = ParseTime(o.Since); err != nil {
@@ -174,6 +181,7 @@ func (f *Function) Run(ctx context.Context, req Request) (Result, error) {
 	res, err := f.exporter.Run(ctx, api, req)
 	m.Count(MetricEventsExported, int(res.Events))
 	m.Count(MetricObjectsWritten, res.Objects)
+	m.Count(MetricForeignObjects, len(res.Foreign))
 	if res.Newest > 0 {
 		m.Set(MetricExportLag, float64(res.LagSeconds), metrics.Seconds)
 	}

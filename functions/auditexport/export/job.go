@@ -41,7 +41,7 @@ func (r *run) runJob(ctx context.Context, job *checkpoint.Job) error {
 		go func() {
 			defer wg.Done()
 			for i := range queue {
-				if err := r.runSlice(ctx, job, i, seen, prog); err != nil {
+				if err := r.pageSlice(ctx, job, i, seen, prog); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -70,19 +70,6 @@ feed:
 		r.mu.Unlock()
 	}
 	return errors.Join(errs...)
-}
-
-// errAdopted restarts a slice after it adopted an object it found already
-// written: paging continues after that object's last event.
-var errAdopted = errors.New("adopted an existing object")
-
-func (r *run) runSlice(ctx context.Context, job *checkpoint.Job, i int, seen *idSet, prog *progress) error {
-	for {
-		err := r.pageSlice(ctx, job, i, seen, prog)
-		if !errors.Is(err, errAdopted) {
-			return err
-		}
-	}
 }
 
 // pageSlice pages one slice newest first from where it stopped and writes
@@ -191,26 +178,96 @@ func (r *run) pageSlice(ctx context.Context, job *checkpoint.Job, i int, seen *i
 }
 
 // finish uploads one object and records it (with the slice done, when
-// finished). A key that already holds an object (our own retried write that
-// had landed, or another run's) is adopted as it is: read back and
-// recorded, and the slice resumes after it (errAdopted).
+// finished). The object's SHA-256 goes into its intent before the upload:
+// an object found at the key afterwards is adopted only when it has that
+// hash (our own earlier attempt, which landed). Anything else there is
+// foreign: it is flagged, never adopted or sealed, and this object goes to
+// a new key, announced like the first.
 func (r *run) finish(ctx context.Context, s *checkpoint.Slice, w *objects.Writer, key string, seq int, finished bool) error {
-	info, err := w.Close()
-	if err == nil {
-		return r.recordDone(ctx, s, info, seq, finished)
-	}
-	if !errors.Is(err, objects.ErrExists) {
+	defer w.Abort()
+	info, err := w.Finish()
+	if err != nil {
 		return err
 	}
-	info, rerr := r.x.data.Read(ctx, key, nil)
-	if rerr != nil {
-		return fmt.Errorf("adopt %s: %w", key, rerr)
+	if err := r.commit(ctx, func(st *checkpoint.State) { setIntentSum(st.Open, key, info.SHA256) }); err != nil {
+		return fmt.Errorf("record intent for %s: %w", key, err)
 	}
-	r.x.log.WarnContext(ctx, "object already written; adopting it", "key", key, "events", info.Events)
-	if err := r.recordDone(ctx, s, info, seq, false); err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		err := w.Upload(key)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, objects.ErrExists) {
+			return err
+		}
+		found, herr := r.x.data.Hash(ctx, key)
+		if herr != nil {
+			return fmt.Errorf("check %s: %w", key, herr)
+		}
+		if found.SHA256 == info.SHA256 {
+			break // our own write, retried after it had landed
+		}
+		if attempt >= maxRelocations {
+			return fmt.Errorf("write %s: %d keys in a row held foreign objects; stopping", key, attempt+1)
+		}
+		// An empty object is a fence: a run that recovered this generation
+		// while this one stalled closed the key. It holds no event; it is
+		// recorded as the empty object it is, and ours goes elsewhere.
+		fence := found.SHA256 == r.x.data.EmptySHA256()
+		var next string
+		if err := r.commit(ctx, func(st *checkpoint.State) {
+			if fence {
+				applyDone(st, nil, found, seq, r.recentFrom(st))
+			} else {
+				markForeign(st.Open, found)
+			}
+			next = r.x.layout.DataKey(info.Newest, st.Open.Generation, st.NextSlice, 0)
+			st.NextSlice++
+			st.Open.Writing = append(st.Open.Writing, checkpoint.Intent{Key: next, Slice: s.ID, Seq: seq, SHA256: info.SHA256})
+		}); err != nil {
+			return fmt.Errorf("record foreign object %s: %w", key, err)
+		}
+		if fence {
+			r.x.log.WarnContext(ctx, "key fenced by a recovering run; writing the object elsewhere", "key", key, "written_to", next)
+		} else {
+			r.flagForeign(ctx, found, next)
+		}
+		key = next
 	}
-	return errAdopted
+	info.Key = key
+	return r.recordDone(ctx, s, info, seq, finished)
+}
+
+// maxRelocations bounds how many taken keys in a row one object tries.
+const maxRelocations = 8
+
+// setIntentSum records the content about to be uploaded at key.
+func setIntentSum(o *checkpoint.Open, key, sum string) {
+	for i := range o.Writing {
+		if o.Writing[i].Key == key {
+			o.Writing[i].SHA256 = sum
+		}
+	}
+}
+
+// markForeign moves a key from the intents to the foreign objects.
+func markForeign(o *checkpoint.Open, found objects.Info) {
+	o.Writing = slices.DeleteFunc(o.Writing, func(in checkpoint.Intent) bool { return in.Key == found.Key })
+	if !slices.ContainsFunc(o.Foreign, func(x objects.Info) bool { return x.Key == found.Key }) {
+		o.Foreign = append(o.Foreign, objects.Info{Key: found.Key, SHA256: found.SHA256, Bytes: found.Bytes})
+	}
+}
+
+// flagForeign reports a foreign object: an error log line, the run's
+// foreign count (metric ForeignObjects, which the stack alarms on) and,
+// through the digest, verify.
+func (r *run) flagForeign(ctx context.Context, found objects.Info, movedTo string) {
+	r.foreign.Add(1)
+	r.mu.Lock()
+	r.foreignKeys = append(r.foreignKeys, found.Key)
+	r.mu.Unlock()
+	r.x.log.ErrorContext(ctx, "foreign object at a key this export was about to write; not adopted, flagged in the digest",
+		"key", found.Key, "sha256", found.SHA256, "bytes", found.Bytes, "written_to", movedTo)
 }
 
 func (r *run) intent(at int64, s *checkpoint.Slice, seq int) checkpoint.Intent {
@@ -254,6 +311,9 @@ func (r *run) count(info objects.Info) {
 func applyDone(st *checkpoint.State, s *checkpoint.Slice, info objects.Info, seq int, recentFrom int64) {
 	o := st.Open
 	o.Writing = slices.DeleteFunc(o.Writing, func(in checkpoint.Intent) bool { return in.Key == info.Key })
+	// An object suspected foreign (an orphan of a lost checkpoint) that
+	// proved to hold exactly what this generation meant to write is its.
+	o.Foreign = slices.DeleteFunc(o.Foreign, func(x objects.Info) bool { return x.Key == info.Key })
 	if !slices.ContainsFunc(o.Objects, func(x objects.Info) bool { return x.Key == info.Key }) {
 		o.Objects = append(o.Objects, info)
 	}
@@ -273,15 +333,23 @@ func applyDone(st *checkpoint.State, s *checkpoint.Slice, info objects.Info, seq
 }
 
 // recentFrom is the oldest effective_at a future job may need to dedupe
-// against: the next incremental window, or the pending job's start.
+// against. Every later incremental window starts Lookback below where the
+// covered ranges end once the jobs known now are done: below the current
+// end, below the end of the job in progress (a backfill with --until ends
+// below now, and the incremental job of the same run re-reads its last
+// window), and below the start of an incremental job's window plus
+// Lookback (where the covered ranges ended when it was planned).
 func (r *run) recentFrom(st *checkpoint.State) int64 {
 	lookback := int64(r.x.cfg.Lookback / time.Second)
 	from := r.start.Unix()
 	if end := st.Covered.End(); end > 0 {
 		from = min(from, end)
 	}
-	if st.Job != nil && st.Job.Kind == checkpoint.Incremental {
-		from = min(from, st.Job.Spans.Start()+lookback)
+	if j := st.Job; j != nil && len(j.Spans) > 0 {
+		from = min(from, j.Spans.End())
+		if j.Kind == checkpoint.Incremental {
+			from = min(from, j.Spans.Start()+lookback)
+		}
 	}
 	return from - lookback
 }

@@ -52,8 +52,10 @@ func (r *run) fixSeal(ctx context.Context, recoveredBy string) error {
 }
 
 // resolveIntents settles every key the open generation announced and did
-// not record. A key that holds an object is adopted as it is (read back and
-// recorded, its slice moved past its events). An empty key is fenced with an
+// not record. A key that holds exactly the content its intent recorded is
+// adopted (read back and recorded, its slice moved past its events). A key
+// that holds anything else is foreign: flagged, never adopted, and its
+// slice's events are read again by the job. An empty key is fenced with an
 // empty object, written once like any other: the run that announced it
 // cannot write it later, so no object ever appears that no digest lists.
 func (r *run) resolveIntents(ctx context.Context) error {
@@ -68,9 +70,24 @@ func (r *run) resolveIntents(ctx context.Context) error {
 	intents := append([]checkpoint.Intent(nil), r.st.Open.Writing...)
 	r.mu.Unlock()
 	for _, in := range intents {
-		info, err := r.settle(ctx, in.Key)
+		info, foreign, err := r.settle(ctx, in)
 		if err != nil {
 			return fmt.Errorf("settle %s: %w", in.Key, err)
+		}
+		if foreign {
+			err = r.commit(ctx, func(st *checkpoint.State) {
+				markForeign(st.Open, info)
+				// The slice's next object takes another number; its events
+				// are paged again from its cursor.
+				if s := sliceOf(st, in.Slice); s != nil {
+					s.Seq = max(s.Seq, in.Seq+1)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			r.flagForeign(ctx, info, "")
+			continue
 		}
 		err = r.commit(ctx, func(st *checkpoint.State) {
 			applyDone(st, sliceOf(st, in.Slice), info, in.Seq, r.recentFrom(st))
@@ -83,16 +100,33 @@ func (r *run) resolveIntents(ctx context.Context) error {
 	return nil
 }
 
-func (r *run) settle(ctx context.Context, key string) (objects.Info, error) {
-	info, err := r.x.data.Read(ctx, key, nil)
-	if !errors.Is(err, objects.ErrNotFound) {
-		return info, err
+// settle finds out what an announced key holds: the intended object (the
+// hash recorded before its upload matches), nothing (it is fenced with an
+// empty object), or something foreign.
+func (r *run) settle(ctx context.Context, in checkpoint.Intent) (info objects.Info, foreign bool, err error) {
+	for range 2 {
+		found, err := r.x.data.Hash(ctx, in.Key)
+		if errors.Is(err, objects.ErrNotFound) {
+			info, err := r.x.data.Create(ctx, in.Key).Close()
+			if errors.Is(err, objects.ErrExists) {
+				continue // written meanwhile (the announcing run, late): look again
+			}
+			return info, false, err
+		}
+		if err != nil {
+			return objects.Info{}, false, err
+		}
+		// The intended content, or a fence (an empty object) another
+		// recovering run wrote, are the export's; anything else is not.
+		if in.SHA256 == "" || found.SHA256 != in.SHA256 {
+			if found.SHA256 != r.x.data.EmptySHA256() {
+				return found, true, nil
+			}
+		}
+		info, err = r.x.data.Read(ctx, in.Key, nil)
+		return info, false, err
 	}
-	info, err = r.x.data.Create(ctx, key).Close()
-	if errors.Is(err, objects.ErrExists) {
-		return r.x.data.Read(ctx, key, nil)
-	}
-	return info, err
+	return objects.Info{}, false, fmt.Errorf("%s appeared while it was being fenced and then vanished", in.Key)
 }
 
 func sliceOf(st *checkpoint.State, id int64) *checkpoint.Slice {
@@ -143,6 +177,7 @@ func digestOf(st *checkpoint.State) digest.Digest {
 		RecoveredBy: o.RecoveredBy,
 		StartedAt:   digest.Time(o.StartedAt),
 		Objects:     o.Objects,
+		Foreign:     o.Foreign,
 	}
 	if o.Sealed != nil {
 		d.SealedAt = digest.Time(o.Sealed.At)

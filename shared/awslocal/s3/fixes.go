@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -88,6 +89,10 @@ type fixes struct {
 
 	mu    sync.Mutex
 	etags map[string]string // bucket/key -> multipart ETag, quoted (fix 2)
+
+	// ignoreConditions plays a server (or a proxy in front of one) that
+	// drops If-Match and If-None-Match: every write lands.
+	ignoreConditions atomic.Bool
 }
 
 func newFixes(next http.Handler, b *backend) *fixes {
@@ -173,6 +178,10 @@ func (f *fixes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (f *fixes) serveWrite(w http.ResponseWriter, r *http.Request, op operation, bucket, key, objectKey string) {
 	defer f.lock(objectKey)()
+	if f.ignoreConditions.Load() {
+		r.Header.Del("If-Match")
+		r.Header.Del("If-None-Match")
+	}
 
 	ifMatch, ifNoneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
 	if ifMatch != "" || ifNoneMatch != "" {

@@ -68,5 +68,10 @@ func (s *Server) CreateBucket(ctx context.Context, name string) error {
 	return nil
 }
 
+// IgnoreConditions makes the server drop If-Match and If-None-Match from
+// every write, as some S3-compatible servers and proxies do: a test of how
+// a client notices. Off by default.
+func (s *Server) IgnoreConditions(on bool) { s.fixes.ignoreConditions.Store(on) }
+
 // Close shuts the server down and drops every object.
 func (s *Server) Close() { s.srv.Close() }

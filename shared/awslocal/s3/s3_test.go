@@ -425,3 +425,27 @@ func TestGetRangeAndChecksums(t *testing.T) {
 		t.Errorf("range body %q content-range %q", part, aws.ToString(out.ContentRange))
 	}
 }
+
+// IgnoreConditions plays a server that drops conditional headers: a
+// create-only write over an existing object lands.
+func TestIgnoreConditions(t *testing.T) {
+	srv := s3local.New(t)
+	if err := srv.CreateBucket(t.Context(), "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Client()
+	putOnce := func() error {
+		_, err := c.PutObject(t.Context(), &awss3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("x"), IfNoneMatch: aws.String("*")})
+		return err
+	}
+	if err := putOnce(); err != nil {
+		t.Fatal(err)
+	}
+	if err := putOnce(); err == nil {
+		t.Fatal("a create-only write over an existing object succeeded")
+	}
+	srv.IgnoreConditions(true)
+	if err := putOnce(); err != nil {
+		t.Fatalf("with conditions ignored: %v", err)
+	}
+}

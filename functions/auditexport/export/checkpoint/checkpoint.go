@@ -142,6 +142,10 @@ type Open struct {
 	// RecoveredBy is the run that finished this generation for a run that
 	// ended early.
 	RecoveredBy string `json:"recovered_by,omitempty"`
+	// Foreign are objects found at keys this generation announced that are
+	// not what it intended to write there: never adopted, listed in the
+	// digest apart from the export's objects so that verify reports them.
+	Foreign []objects.Info `json:"foreign,omitempty"`
 }
 
 // Intent is a key a slice is about to write.
@@ -149,6 +153,10 @@ type Intent struct {
 	Key   string `json:"key"`
 	Slice int64  `json:"slice"`
 	Seq   int    `json:"seq"`
+	// SHA256 is the content the slice is about to upload, recorded before
+	// the upload. An object found at Key is the export's own only when it
+	// has exactly this hash; anything else there is foreign.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // Seal records when and by whom a generation was sealed.
@@ -190,6 +198,9 @@ func (s *Store) Load(ctx context.Context) (*State, error) {
 	s.etag = etag
 	return st, nil
 }
+
+// Missing reports whether the last Load found no checkpoint at all.
+func (s *Store) Missing() bool { return s.etag == "" }
 
 func (s *Store) get(ctx context.Context) (*State, string, error) {
 	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key)})

@@ -58,6 +58,11 @@ type Digest struct {
 	// Covered are the effective_at ranges [from, to) exported in full as of
 	// this generation (unix seconds).
 	Covered []Range `json:"covered"`
+	// Foreign are objects this generation found at keys it was about to
+	// write, holding something other than what it intended: not part of
+	// the export (their events are not counted, the generation wrote its
+	// own objects elsewhere), listed so that verify reports them.
+	Foreign []objects.Info `json:"foreign,omitempty"`
 }
 
 // Link is a hash pointer to another digest.
@@ -88,6 +93,8 @@ func Encode(d Digest) ([]byte, error) {
 	if d.Covered == nil {
 		d.Covered = []Range{}
 	}
+	d.Foreign = slices.Clone(d.Foreign)
+	slices.SortFunc(d.Foreign, func(a, b objects.Info) int { return strings.Compare(a.Key, b.Key) })
 	d.Events = 0
 	for _, o := range d.Objects {
 		d.Events += o.Events
@@ -131,6 +138,12 @@ func Parse(b []byte) (Digest, error) {
 		}
 		seen[o.Key] = true
 		sum += o.Events
+	}
+	for _, o := range d.Foreign {
+		if o.Key == "" || seen[o.Key] {
+			return Digest{}, fmt.Errorf("digest foreign object %q: empty or listed twice", o.Key)
+		}
+		seen[o.Key] = true
 	}
 	if sum != d.Events {
 		return Digest{}, fmt.Errorf("digest events %d, objects add up to %d", d.Events, sum)

@@ -37,7 +37,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -68,6 +67,9 @@ type Store struct {
 	level    int
 	dir      string
 	gzips    sync.Pool
+
+	emptyOnce sync.Once
+	emptySum  string
 }
 
 // Options configure a Store.
@@ -134,6 +136,9 @@ type Writer struct {
 	tally tally
 	line  bytes.Buffer // compaction scratch
 	err   error
+	// finished is set by Finish: the gzip stream is closed and the spool
+	// file complete.
+	finished bool
 }
 
 // Create starts writing key; nothing exists at key until Close succeeds.
@@ -142,6 +147,12 @@ func (s *Store) Create(ctx context.Context, key string) *Writer {
 	f, err := os.CreateTemp(s.dir, SpoolPattern)
 	if err != nil {
 		w.err = fmt.Errorf("write %s: spool file: %w", key, err)
+		return w
+	}
+	if err := lockSpool(f); err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		w.err = fmt.Errorf("write %s: lock spool file: %w", key, err)
 		return w
 	}
 	w.file = f
@@ -153,10 +164,13 @@ func (s *Store) Create(ctx context.Context, key string) *Writer {
 // SpoolPattern names spool files in the temp directory.
 const SpoolPattern = "auditexport-*.jsonl.gz"
 
-// RemoveStaleSpool deletes spool files older than age in dir (default
-// os.TempDir()): what a process that died while writing left behind, which
-// in Lambda stays in /tmp for the next invocation.
-func RemoveStaleSpool(dir string, age time.Duration) (int, error) {
+// RemoveOrphanSpool deletes the spool files in dir (default os.TempDir())
+// whose writer is gone: what a process killed while writing left behind,
+// which in Lambda stays in /tmp for the next invocation. A writer holds a
+// lock on its spool file while it is open (see lockSpool), so a file
+// without a lock holder belongs to a dead process, and one with a holder is
+// left alone, whichever process, this one included, is writing it.
+func RemoveOrphanSpool(dir string) (int, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
@@ -166,10 +180,8 @@ func RemoveStaleSpool(dir string, age time.Duration) (int, error) {
 	}
 	n := 0
 	for _, name := range names {
-		if st, err := os.Stat(name); err == nil && time.Since(st.ModTime()) > age {
-			if os.Remove(name) == nil {
-				n++
-			}
+		if ownerGone(name) && os.Remove(name) == nil {
+			n++
 		}
 	}
 	return n, nil
@@ -237,26 +249,55 @@ func (w *Writer) fail(err error) error {
 // (wrapped) when the key was already written.
 func (w *Writer) Close() (Info, error) {
 	defer w.release()
+	info, err := w.Finish()
+	if err != nil {
+		return Info{}, err
+	}
+	return info, w.Upload(w.key)
+}
+
+// Finish ends the object without uploading it: its content, and so its
+// Info (SHA-256 included), is final. The exporter records the hash in its
+// intent before Upload, so that an object found at the key later can be
+// told apart from one someone else put there.
+func (w *Writer) Finish() (Info, error) {
 	if w.err != nil {
 		return Info{}, w.err
 	}
-	if err := w.gz.Close(); err != nil {
-		return Info{}, fmt.Errorf("write %s: %w", w.key, err)
-	}
-	if err := w.buf.Flush(); err != nil {
-		return Info{}, fmt.Errorf("write %s: %w", w.key, err)
-	}
-	if w.file != nil {
-		if err := w.store.upload(w.ctx, w.key, io.NewSectionReader(w.file, 0, w.size)); err != nil {
-			return Info{}, fmt.Errorf("write %s: %w", w.key, classify(err))
+	if !w.finished {
+		if err := w.gz.Close(); err != nil {
+			return Info{}, fmt.Errorf("write %s: %w", w.key, err)
 		}
+		if err := w.buf.Flush(); err != nil {
+			return Info{}, fmt.Errorf("write %s: %w", w.key, err)
+		}
+		w.finished = true
 	}
 	info := w.tally.info
 	info.Key, info.SHA256, info.Bytes = w.key, hex.EncodeToString(w.sum.Sum(nil)), w.size
 	return info, nil
 }
 
-// Abort drops the object; nothing is written at the key.
+// Upload writes the finished object at key (its own key, or another one
+// when its own was found taken), with If-None-Match: *. It returns
+// ErrExists (wrapped) when key already holds an object. The spool file
+// stays until Abort, so a second Upload to another key sends the same
+// bytes.
+func (w *Writer) Upload(key string) error {
+	if !w.finished {
+		return fmt.Errorf("write %s: upload before finish", key)
+	}
+	if w.file == nil {
+		return nil // a Discard writer
+	}
+	if err := w.store.upload(w.ctx, key, io.NewSectionReader(w.file, 0, w.size)); err != nil {
+		return fmt.Errorf("write %s: %w", key, classify(err))
+	}
+	return nil
+}
+
+// Abort drops the object (or, after Finish and Upload, its spool file);
+// nothing more is written.
 func (w *Writer) Abort() { w.release() }
 
 // release returns the gzip state and removes the spool file.
@@ -325,6 +366,33 @@ func httpStatus(err error) int {
 
 // Classify is classify for callers that make their own S3 requests.
 func Classify(err error) error { return classify(err) }
+
+// EmptySHA256 is the hash of an object with no event as this store writes
+// it: what the exporter fences an announced but unwritten key with.
+func (s *Store) EmptySHA256() string {
+	s.emptyOnce.Do(func() {
+		info, _ := s.Discard("").Finish()
+		s.emptySum = info.SHA256
+	})
+	return s.emptySum
+}
+
+// Hash reads key and returns the SHA-256 and size of its stored bytes,
+// whatever they hold: enough to tell whether an object is exactly the one
+// the caller meant to write, without trusting its content to parse.
+func (s *Store) Hash(ctx context.Context, key string) (Info, error) {
+	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return Info{}, fmt.Errorf("read %s: %w", key, classify(err))
+	}
+	defer out.Body.Close()
+	sum := sha256.New()
+	n, err := io.Copy(sum, out.Body)
+	if err != nil {
+		return Info{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	return Info{Key: key, SHA256: hex.EncodeToString(sum.Sum(nil)), Bytes: n}, nil
+}
 
 // Line is one event line read back from an object.
 type Line struct {

@@ -1,6 +1,7 @@
 package objects_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -11,10 +12,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -345,29 +347,63 @@ func writeObjectTo(t *testing.T, store *objects.Store, key string) {
 	}
 }
 
-func TestRemoveStaleSpool(t *testing.T) {
+// A spool file whose writer is gone (no lock holder: its process was
+// killed) is removed at once, whatever its age; one a live writer holds is
+// kept; other files are never touched.
+func TestRemoveOrphanSpool(t *testing.T) {
 	dir := t.TempDir()
-	old := filepath.Join(dir, "auditexport-1.jsonl.gz")
-	fresh := filepath.Join(dir, "auditexport-2.jsonl.gz")
+	dead := filepath.Join(dir, "auditexport-1.jsonl.gz")
 	other := filepath.Join(dir, "unrelated.gz")
-	for _, p := range []string{old, fresh, other} {
+	for _, p := range []string{dead, other} {
 		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	long := time.Now().Add(-2 * time.Hour)
-	for _, p := range []string{old, other} {
-		if err := os.Chtimes(p, long, long); err != nil {
-			t.Fatal(err)
-		}
+	store := objects.NewStore(nil, "b", objects.Options{TempDir: dir})
+	live := store.Create(t.Context(), "k")
+	defer live.Abort()
+	if err := live.Add("audit_log-1", 1, []byte(`{"id":"audit_log-1","effective_at":1}`)); err != nil {
+		t.Fatal(err)
 	}
-	n, err := objects.RemoveStaleSpool(dir, time.Hour)
+	n, err := objects.RemoveOrphanSpool(dir)
 	if err != nil || n != 1 {
 		t.Fatalf("removed %d, %v; want 1", n, err)
 	}
-	for p, want := range map[string]bool{old: false, fresh: true, other: true} {
-		if _, err := os.Stat(p); (err == nil) != want {
-			t.Errorf("%s exists=%v, want %v", filepath.Base(p), err == nil, want)
-		}
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(left) != 2 || slices.Contains(left, dead) || !slices.Contains(left, other) {
+		t.Fatalf("left %v: want the live writer's spool file and %s", left, other)
+	}
+}
+
+// A real process killed with SIGKILL while writing: its spool file is kept
+// while it lives and removed by the first cleanup after it died.
+func TestRemoveOrphanSpoolAfterKill(t *testing.T) {
+	if dir := os.Getenv("ORGWARDEN_SPOOL_CHILD"); dir != "" {
+		w := objects.NewStore(nil, "b", objects.Options{TempDir: dir}).Create(context.Background(), "k")
+		_ = w.Add("audit_log-1", 1, []byte(`{"id":"audit_log-1","effective_at":1}`))
+		fmt.Println("ready")
+		select {} // until killed
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRemoveOrphanSpoolAfterKill$")
+	cmd.Env = append(os.Environ(), "ORGWARDEN_SPOOL_CHILD="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+		_ = cmd.Process.Kill()
+		t.Fatalf("child said %q", line)
+	}
+	if n, _ := objects.RemoveOrphanSpool(dir); n != 0 {
+		t.Fatalf("removed %d spool files of a live process", n)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if n, _ := objects.RemoveOrphanSpool(dir); n != 1 {
+		t.Fatalf("removed %d spool files after the writer was killed, want 1", n)
 	}
 }

@@ -11,6 +11,10 @@
 //
 // Memory: the digest listings, plus a 16-byte hash per event for the
 // duplicate check (off with Options.SkipDuplicates).
+//
+// An object the export found squatting a key it was about to write is
+// listed as foreign by the digest of the generation that found it, and
+// reported as a problem (ForeignObject), never counted as exported.
 package verify
 
 import (
@@ -67,6 +71,10 @@ const (
 	DuplicateEvent Kind = "duplicate event"
 	StateMismatch  Kind = "checkpoint mismatch"
 	Unsealed       Kind = "unsealed object"
+	// ForeignObject is an object the export found at a key it was about
+	// to write, holding something it did not write: never part of the
+	// export, recorded by the digest (or the checkpoint) that found it.
+	ForeignObject Kind = "foreign object"
 )
 
 // Finding is one thing that is wrong (or, for warnings, worth knowing).
@@ -254,6 +262,7 @@ type expected struct {
 	info       objects.Info
 	generation int64
 	unsealed   bool
+	foreign    bool
 }
 
 func (v *verifier) run() error {
@@ -277,6 +286,9 @@ func (v *verifier) run() error {
 		switch {
 		case !ok:
 			v.find(InsertedObject, key, "no digest lists this object")
+		case e.foreign:
+			v.find(ForeignObject, key, "found by generation %d at a key it was about to write (SHA-256 %s, %d bytes): not the export's, never sealed; the generation wrote its own object elsewhere",
+				e.generation, short(e.info.SHA256), e.info.Bytes)
 		case e.unsealed && e.info.SHA256 == "":
 			v.find(Unsealed, key, "being written by generation %d, which is not sealed yet", e.generation)
 		default:
@@ -284,7 +296,7 @@ func (v *verifier) run() error {
 		}
 	}
 	for key, e := range want {
-		if !present[key] && !e.unsealed {
+		if !present[key] && !e.unsealed && !e.foreign {
 			v.find(MissingObject, key, "listed by digest %d (%d events) but not in the bucket", e.generation, e.info.Events)
 		}
 	}
@@ -382,6 +394,11 @@ func (v *verifier) chain(st *checkpoint.State) (map[string]expected, error) {
 			}
 			want[o.Key] = expected{info: o, generation: g}
 		}
+		for _, o := range d.Foreign {
+			if _, dup := want[o.Key]; !dup {
+				want[o.Key] = expected{info: o, generation: g, foreign: true}
+			}
+		}
 	}
 	// Links: each digest names its predecessor's hash.
 	for g := int64(2); g <= newest; g++ {
@@ -418,6 +435,11 @@ func (v *verifier) checkState(st *checkpoint.State, newest int64, sums map[int64
 		for _, info := range o.Objects {
 			if _, ok := want[info.Key]; !ok {
 				want[info.Key] = expected{info: info, generation: o.Generation, unsealed: true}
+			}
+		}
+		for _, info := range o.Foreign {
+			if _, ok := want[info.Key]; !ok {
+				want[info.Key] = expected{info: info, generation: o.Generation, unsealed: true, foreign: true}
 			}
 		}
 		for _, in := range o.Writing {

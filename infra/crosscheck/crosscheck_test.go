@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/orgwarden/orgwarden/functions/auditexport/export"
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard"
 	"github.com/orgwarden/orgwarden/infra/config"
@@ -105,10 +106,14 @@ func TestOffboardingParses(t *testing.T) {
 	}
 }
 
-// TestRetirementTagPrefix: the stack lets keyrotation write exactly the tags it writes.
+// TestRetirementTagPrefix: the stack lets keyrotation write exactly the tags it
+// writes, and the export exactly the objects it writes beside its checkpoint.
 func TestRetirementTagPrefix(t *testing.T) {
 	if fnenv.SecretPlaceholderField != secretdoc.PlaceholderField {
 		t.Errorf("the stack's secrets start with %q, keyrotation recognises %q", fnenv.SecretPlaceholderField, secretdoc.PlaceholderField)
+	}
+	if fnenv.ConditionalWriteProbe != export.ProbeName {
+		t.Errorf("the stack lets the export write its probe at %q, the export writes %q", fnenv.ConditionalWriteProbe, export.ProbeName)
 	}
 	if fnenv.RetireTagPrefix != secretdoc.RetireTagPrefix {
 		t.Errorf("stack grants tags %q*, keyrotation writes %q...", fnenv.RetireTagPrefix, secretdoc.RetireTagPrefix)

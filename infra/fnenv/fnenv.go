@@ -36,6 +36,11 @@ const ScheduleInput = "{}"
 // keys only.
 const RetireTagPrefix = "orgwarden:retire:"
 
+// ConditionalWriteProbe is the object the audit export writes beside its
+// checkpoint, once per container, to prove the bucket honours conditional
+// writes (export.ProbeName): the export role may write it and the checkpoint.
+const ConditionalWriteProbe = "conditional-write-probe"
+
 // SecretPlaceholderField is the JSON field of the random value CloudFormation
 // puts in a rotated secret it creates, in place of a key; keyrotation treats
 // such a secret as not provisioned yet.

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"path"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -111,7 +112,10 @@ func (b *builder) functions(zips map[string]string) error {
 	for _, st := range b.objectStatementsFor(b.auditBucket, b.auditKey, evidence, evidence, "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload") {
 		export.role.AddToPolicy(st)
 	}
-	for _, st := range b.objectStatementsFor(b.stateBucket, b.stateKey, []string{checkpoint}, []string{checkpoint}, "s3:GetObject", "s3:PutObject") {
+	// Beside the checkpoint, the probe object the export writes once per
+	// container to prove the bucket honours conditional writes.
+	state := []string{checkpoint, path.Join(path.Dir(checkpoint), fnenv.ConditionalWriteProbe)}
+	for _, st := range b.objectStatementsFor(b.stateBucket, b.stateKey, state, state, "s3:GetObject", "s3:PutObject") {
 		export.role.AddToPolicy(st)
 	}
 

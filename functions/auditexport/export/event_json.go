@@ -3,6 +3,7 @@ package export
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -11,13 +12,24 @@ import (
 	"github.com/orgwarden/orgwarden/shared/logging"
 )
 
+// optionFields are the fields of the run options (an EventBridge detail),
+// read from EventOptions' own tags so that a new option cannot be refused.
+var optionFields = jsonFields(reflect.TypeFor[EventOptions]())
+
 // eventFields are the top-level fields an Event may have: an EventBridge
 // event's, and the run options.
-var eventFields = []string{"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail",
-	"since", "until", "dry_run"}
+var eventFields = append(jsonFields(reflect.TypeFor[events.EventBridgeEvent]()), optionFields...)
 
-// optionFields are the fields of the run options (an EventBridge detail).
-var optionFields = []string{"since", "until", "dry_run"}
+// jsonFields lists the JSON names of t's fields.
+func jsonFields(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
 
 // UnmarshalJSON refuses fields the export does not know: {"sinse": ...}
 // would otherwise run a normal export and report success, leaving the

@@ -17,6 +17,8 @@ func TestEventRefusesUnknownFields(t *testing.T) {
 		{"not an object", `[1]`, "want a JSON object"},
 		{"empty", `{}`, ""},
 		{"backfill", `{"since": "2025-01-01", "until": "2025-02-01", "dry_run": true}`, ""},
+		{"rebuild a lost checkpoint", `{"rebuild_checkpoint": true}`, ""},
+		{"rebuild in a detail", `{"detail-type":"Scheduled Event","source":"aws.events","detail":{"rebuild_checkpoint":true}}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

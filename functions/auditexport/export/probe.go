@@ -1,6 +1,7 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,8 +53,12 @@ func (x *Exporter) probe(ctx context.Context, bucket string) error {
 	// bucket (which holds no state) under _probe/, which Athena and verify
 	// skip like every name starting with an underscore.
 	key := path.Join(path.Dir(x.layout.StateKey()), ProbeName)
+	// The probe is encrypted as the bucket's real writes are: the state
+	// bucket refuses any key but the state key (the stack's bucket policy).
+	kmsKey := cmp.Or(x.cfg.StateKMSKeyID, x.cfg.KMSKeyID)
 	if bucket != x.cfg.StateBucket {
 		key = strings.Replace(key, "_state/", "_probe/", 1)
+		kmsKey = x.cfg.KMSKeyID
 	}
 	put := func(ifNoneMatch, ifMatch string) error {
 		in := &s3.PutObjectInput{
@@ -66,9 +71,9 @@ func (x *Exporter) probe(ctx context.Context, bucket string) error {
 		if ifMatch != "" {
 			in.IfMatch = aws.String(ifMatch)
 		}
-		if x.cfg.KMSKeyID != "" {
+		if kmsKey != "" {
 			in.ServerSideEncryption = s3types.ServerSideEncryptionAwsKms
-			in.SSEKMSKeyId = aws.String(x.cfg.KMSKeyID)
+			in.SSEKMSKeyId = aws.String(kmsKey)
 		}
 		_, err := x.s3.PutObject(ctx, in)
 		return objects.Classify(err)

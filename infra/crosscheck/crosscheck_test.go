@@ -23,6 +23,7 @@ var deployed = fnenv.Resources{
 	AuditStateKMSKeyARN:       "arn:aws:kms:eu-west-1:123456789012:key/9f8e7d6c-5b4a-3210-fedc-ba9876543210",
 	ReadOnlyAdminKeySecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-read-only-AbCdEf",
 	JournalBucket:             "orgwarden-statebucket446e0578-9a8b7c6d5e4f",
+	ReportBucket:              "orgwarden-statebucket446e0578-9a8b7c6d5e4f",
 	DLQURL:                    "https://sqs.eu-west-1.amazonaws.com/123456789012/orgwarden-offboarding-dlq",
 	// Names, as the stack lists the secrets it creates (fnenv.ManagedSecretIDs).
 	ManagedSecretARNs: []string{"orgwarden/admin-key", "orgwarden/service-accounts/billing"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/jsii-runtime-go"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/awslocal"
 	"github.com/orgwarden/orgwarden/shared/awslocal/eventbridge"
+	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
 	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
 	sharedconfig "github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/logging/logtest"
@@ -127,6 +129,9 @@ func resolve(t *testing.T, res map[string]resource, arns map[string]string, v an
 				return arns[id]
 			case "AWS::Events::EventBus":
 				return res[id].Properties["Name"].(string)
+			case "AWS::S3::Bucket":
+				// CloudFormation names it from the logical id; S3 wants lower case.
+				return strings.ToLower(id)
 			}
 		}
 		if join, ok := x["Fn::Join"].([]any); ok {
@@ -150,7 +155,17 @@ func TestCreateTimeTestSecretPasses(t *testing.T) {
 	cfg, res := synthesize(t)
 	sm := smlocal.New(t)
 	eb := eventbridge.New(t)
+	s3srv := locals3.New(t)
 	smc := sm.Client()
+
+	// The buckets the functions write to (their run reports).
+	for id, r := range res {
+		if r.Type == "AWS::S3::Bucket" {
+			if _, err := s3srv.Client().CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(strings.ToLower(id))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	// The secrets CloudFormation creates, with the placeholder it generates.
 	arns := map[string]string{}
@@ -184,7 +199,7 @@ func TestCreateTimeTestSecretPasses(t *testing.T) {
 	if env["ORGWARDEN_DRY_RUN"] != "true" || env[fnenv.RotationDryRunVar] != "true" {
 		t.Fatalf("the default deployment is not in dry run: %v", env)
 	}
-	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"], env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = sm.URL, eb.URL
+	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"], env["AWS_ENDPOINT_URL_EVENTBRIDGE"], env["AWS_ENDPOINT_URL_S3"] = sm.URL, eb.URL, s3srv.URL
 	env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_REGION"] = awslocal.AccessKeyID, awslocal.SecretAccessKey, awslocal.Region
 	out := &logtest.Buffer{}
 	h, err := rotation.FromEnv(t.Context(), sharedconfig.MapEnv(env), app.Options{Out: out})

@@ -60,6 +60,10 @@ const AuditStateKMSKeyVar = "ORGWARDEN_AUDIT_STATE_KMS_KEY_ID"
 // ORGWARDEN_DRY_RUN.
 const RotationDryRunVar = "ORGWARDEN_ROTATION_DRY_RUN"
 
+// ReportPrefix is where the functions write their full run reports in the
+// report bucket (shared/config's default); each role may write under it only.
+const ReportPrefix = "orgwarden-reports/"
+
 // Resources are the deployed names the functions need. In the stack they are CDK
 // tokens that CloudFormation resolves at deploy time.
 type Resources struct {
@@ -73,7 +77,10 @@ type Resources struct {
 	AuditKMSKeyARN            string
 	AuditStateKMSKeyARN       string
 	JournalBucket             string
-	DLQURL                    string
+	// ReportBucket receives every run's full report (JSON and CSV) under
+	// ReportPrefix; the summary on the bus links it.
+	ReportBucket string
+	DLQURL       string
 	// ManagedSecretARNs are the secrets keyrotation rotates: the admin key and every
 	// declared service-account key, as ManagedSecretIDs names them.
 	ManagedSecretARNs []string
@@ -145,6 +152,7 @@ func WorstCase(cfg config.Config) Resources {
 		AuditKMSKeyARN:            key,
 		AuditStateKMSKeyARN:       key,
 		JournalBucket:             bucket,
+		ReportBucket:              bucket,
 		DLQURL:                    "https://sqs." + region + ".amazonaws.com.cn/" + worstAccount + "/" + lower + "-offboarding-dlq",
 		ManagedSecretARNs:         ManagedSecretIDs(cfg),
 	}
@@ -259,6 +267,8 @@ func common(cfg config.Config, dryRun bool, res Resources) map[string]string {
 		"ORGWARDEN_MAX_RETRY_DELAY":    cfg.MaxRetryDelay,
 		"ORGWARDEN_LOG_LEVEL":          cfg.LogLevel,
 		"ORGWARDEN_SUMMARY_BUS":        res.SummaryBusName,
+		"ORGWARDEN_REPORT_BUCKET":      res.ReportBucket,
+		"ORGWARDEN_REPORT_PREFIX":      ReportPrefix,
 		"ORGWARDEN_PROTECTED_EMAILS":   strings.Join(cfg.Protected.Emails, ","),
 		"ORGWARDEN_PROTECTED_DOMAINS":  strings.Join(cfg.Protected.Domains, ","),
 		"ORGWARDEN_PROTECTED_IDS":      strings.Join(cfg.Protected.IDs, ","),

@@ -29,6 +29,7 @@ func testResources() Resources {
 		AuditStateKMSKeyARN:       "arn:aws:kms:eu-west-1:123456789012:key/5678",
 		ReadOnlyAdminKeySecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orgwarden/admin-key-read-only-AbCdEf",
 		JournalBucket:             "state-bucket",
+		ReportBucket:              "state-bucket",
 		DLQURL:                    "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
 		ManagedSecretARNs:         []string{"arn:admin", "arn:billing"},
 	}

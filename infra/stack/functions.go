@@ -62,6 +62,7 @@ func (b *builder) functions(zips map[string]string) error {
 		AuditKMSKeyARN:      *b.auditKey.KeyArn(),
 		AuditStateKMSKeyARN: *b.stateKey.KeyArn(),
 		JournalBucket:       *b.stateBucket.BucketName(),
+		ReportBucket:        *b.stateBucket.BucketName(),
 		DLQURL:              *b.offboardingDLQ.QueueUrl(),
 		// Names, known at synthesis: the list stays short (fnenv.For measures it).
 		ManagedSecretARNs: fnenv.ManagedSecretIDs(b.cfg),
@@ -96,6 +97,20 @@ func (b *builder) functions(zips map[string]string) error {
 		b.fns[name].role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("events:PutEvents"),
 			Resources: jsii.Strings(*b.summaryBus.EventBusArn()),
+		}))
+	}
+	// Every function writes its full run report under its own folder of the
+	// report prefix in the state bucket (shared/summary), and reads nothing there.
+	for _, name := range fnenv.Functions {
+		role := b.fns[name].role
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("s3:PutObject"),
+			Resources: jsii.Strings(*b.stateBucket.ArnForObjects(jsii.String(fnenv.ReportPrefix + name + "/*"))),
+		}))
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("kms:GenerateDataKey"),
+			Resources:  jsii.Strings(*b.stateKey.KeyArn()),
+			Conditions: b.s3ViaService(),
 		}))
 	}
 	// Admin keys are granted in grantAdminKeys, once keyrotation's rotation

@@ -117,6 +117,7 @@ func TestFunctionEnvironments(t *testing.T) {
 		// The checkpoint goes under the state key, never the audit key.
 		fnenv.AuditStateKMSKeyVar:  getAtt(logicalID(t, "StateKey/Resource")),
 		"ORGWARDEN_JOURNAL_BUCKET": ref(logicalID(t, "StateBucket/Resource")),
+		"ORGWARDEN_REPORT_BUCKET":  ref(logicalID(t, "StateBucket/Resource")),
 		"ORGWARDEN_DLQ_URL":        ref(logicalID(t, "OffboardingDeadLetterQueue/Resource")),
 	}
 	// Managed secrets are listed by name (literal), or by ARN when created out of band.
@@ -127,7 +128,7 @@ func TestFunctionEnvironments(t *testing.T) {
 	// fnenv with placeholder resources tells which literal values to expect.
 	placeholders := fnenv.Resources{
 		AdminKeySecretARN: "x", ReadOnlyAdminKeySecretARN: "x", SummaryBusName: "x", AuditBucket: "x", AuditStateBucket: "x",
-		AuditKMSKeyARN: "x", AuditStateKMSKeyARN: "x", JournalBucket: "x", DLQURL: "x", ManagedSecretARNs: fnenv.ManagedSecretIDs(cfg),
+		AuditKMSKeyARN: "x", AuditStateKMSKeyARN: "x", JournalBucket: "x", ReportBucket: "x", DLQURL: "x", ManagedSecretARNs: fnenv.ManagedSecretIDs(cfg),
 	}
 	for _, fn := range fnenv.Functions {
 		want, err := fnenv.For(fn, cfg, placeholders)

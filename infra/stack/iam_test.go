@@ -142,6 +142,8 @@ func roleStatements(t *testing.T, rolePath string) []statement {
 // TestEachFunctionTouchesOnlyItsOwnResources pins every function role to the exact
 // actions and resources its job needs.
 func TestEachFunctionTouchesOnlyItsOwnResources(t *testing.T) {
+	// Every function also writes its run reports under the report prefix in
+	// the state bucket (s3:PutObject, kms:GenerateDataKey on the state key).
 	common := []string{"logs:CreateLogStream", "logs:PutLogEvents", "events:PutEvents"}
 	destination := []string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 	// With a read-only admin key configured, every function in dry run (all
@@ -154,13 +156,15 @@ func TestEachFunctionTouchesOnlyItsOwnResources(t *testing.T) {
 		fnenv.KeyRotation: {
 			actions: append(append(slices.Clone(common), destination...), "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
 				"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage",
-				"secretsmanager:TagResource", "secretsmanager:UntagResource", "kms:Decrypt", "kms:GenerateDataKey"),
+				"secretsmanager:TagResource", "secretsmanager:UntagResource", "kms:Decrypt", "kms:GenerateDataKey", "s3:PutObject"),
 			resources: []string{"KeyRotationLogs/Resource", "SummaryBus/Resource", "AdminKey/Secret/Resource", "ReadOnlyAdminKey/Secret/Resource",
-				"ServiceAccountKey-billing/Secret/Resource", "AdminKeySecretKey/Resource", "FailedRunsQueue/Resource"},
+				"ServiceAccountKey-billing/Secret/Resource", "AdminKeySecretKey/Resource", "FailedRunsQueue/Resource", "StateBucket/Resource", "StateKey/Resource"},
 		},
 		fnenv.InviteCleanup: {
-			actions:   append(append(slices.Clone(common), destination...), "secretsmanager:GetSecretValue", "kms:Decrypt"),
-			resources: []string{"InviteCleanupLogs/Resource", "SummaryBus/Resource", "ReadOnlyAdminKey/Secret/Resource", "AdminKeySecretKey/Resource", "FailedRunsQueue/Resource"},
+			actions: append(append(slices.Clone(common), destination...), "secretsmanager:GetSecretValue", "kms:Decrypt",
+				"kms:GenerateDataKey", "s3:PutObject"),
+			resources: []string{"InviteCleanupLogs/Resource", "SummaryBus/Resource", "ReadOnlyAdminKey/Secret/Resource", "AdminKeySecretKey/Resource",
+				"FailedRunsQueue/Resource", "StateBucket/Resource", "StateKey/Resource"},
 		},
 		fnenv.AuditExport: {
 			actions: append(append(slices.Clone(common), destination...), "secretsmanager:GetSecretValue", "s3:GetObject", "s3:PutObject",
@@ -246,6 +250,7 @@ func TestObjectAccessIsLimitedToPrefixes(t *testing.T) {
 	}
 	prefix, org := cfg.AuditExport.Prefix+"/", "org_id="+cfg.OrgID+"/"
 	checkpoint := prefix + "_state/" + org + "checkpoint.json"
+	probe := prefix + "_state/" + org + fnenv.ConditionalWriteProbe
 	cases := map[string]struct {
 		objectARNs   []string
 		listPrefixes map[string]string // bucket -> s3:prefix pattern
@@ -253,11 +258,13 @@ func TestObjectAccessIsLimitedToPrefixes(t *testing.T) {
 		// This organization's data and digests; one exact checkpoint object.
 		"AuditExportRole": {
 			objectARNs: []string{objects(audit, prefix+org), objects(audit, prefix+"_digests/"+org),
-				canonical(map[string]any{"Fn::Join": []any{"", []any{getAtt(state), "/" + checkpoint}}})},
-			listPrefixes: map[string]string{audit: prefix + org + "*," + prefix + "_digests/" + org + "*", state: checkpoint},
+				canonical(map[string]any{"Fn::Join": []any{"", []any{getAtt(state), "/" + checkpoint}}}),
+				canonical(map[string]any{"Fn::Join": []any{"", []any{getAtt(state), "/" + probe}}}),
+				objects(state, fnenv.ReportPrefix+fnenv.AuditExport+"/")},
+			listPrefixes: map[string]string{audit: prefix + org + "*," + prefix + "_digests/" + org + "*", state: checkpoint + "," + probe},
 		},
 		"OffboardingRole": {
-			objectARNs:   []string{objects(state, cfg.Offboarding.JournalPrefix)},
+			objectARNs:   []string{objects(state, cfg.Offboarding.JournalPrefix), objects(state, fnenv.ReportPrefix+fnenv.Offboarding+"/")},
 			listPrefixes: map[string]string{state: cfg.Offboarding.JournalPrefix + "*"},
 		},
 	}
@@ -269,6 +276,9 @@ func TestObjectAccessIsLimitedToPrefixes(t *testing.T) {
 			switch {
 			case slices.Contains(actions, "s3:GetObject") || slices.Contains(actions, "s3:PutObject"):
 				want := []string{"s3:GetObject", "s3:PutObject"}
+				if contains(canonical(s.body["Resource"]), fnenv.ReportPrefix) {
+					want = []string{"s3:PutObject"} // run reports: written, never read back
+				}
 				if role == "AuditExportRole" && contains(canonical(s.body["Resource"]), audit) {
 					want = append(want, "s3:AbortMultipartUpload")
 				}
@@ -291,7 +301,7 @@ func TestObjectAccessIsLimitedToPrefixes(t *testing.T) {
 				for id := range bucket {
 					lists[id] = strings.Join(stringList(like["s3:prefix"]), ",")
 				}
-			case slices.Contains(actions, "kms:Decrypt"):
+			case slices.Contains(actions, "kms:Decrypt") || slices.Contains(actions, "kms:GenerateDataKey"):
 				if !contains(canonical(s.body["Condition"]), `"kms:ViaService"`) {
 					t.Errorf("%s may use KMS outside S3: %s", role, canonical(s.body))
 				}

@@ -43,6 +43,12 @@ func (b *builder) suppressNagFindings() {
 		"Offboarding writes one journal per person under the journal prefix (keys derived from the request), and reads them back for restore; nothing outside that prefix.",
 		"Resource::<"+b.logicalID(b.stateBucket)+".Arn>/"+b.cfg.Offboarding.JournalPrefix+"*")
 
+	for _, name := range fnenv.Functions {
+		suppress(b.fns[name].role, "AwsSolutions-IAM5",
+			"Each run writes its full report under this function's folder of the report prefix, named by date and run id (unknown in advance); write only, never read back.",
+			"Resource::<"+b.logicalID(b.stateBucket)+".Arn>/"+fnenv.ReportPrefix+name+"/*")
+	}
+
 	// The Scheduler L2 target grants lambda:InvokeFunction on the function and on
 	// its qualified ARNs (versions, aliases): the same function, nothing else.
 	for _, j := range b.scheduledJobs() {

@@ -51,14 +51,14 @@ type options struct{ log *slog.Logger }
 func WithLogger(log *slog.Logger) Option { return func(o *options) { o.log = log } }
 
 // sdkLogger is the SDK's logging.Logger over slog.
-type sdkLogger struct{ log *slog.Logger }
+type sdkLogger struct{ logger *slog.Logger }
 
 func (l sdkLogger) Logf(c smithylogging.Classification, format string, v ...any) {
 	level := slog.LevelDebug
 	if c == smithylogging.Warn {
 		level = slog.LevelWarn
 	}
-	l.log.Log(context.Background(), level, "aws sdk: "+fmt.Sprintf(format, v...), "source", "aws-sdk-go-v2")
+	l.logger.Log(context.Background(), level, "aws sdk: "+fmt.Sprintf(format, v...), "source", "aws-sdk-go-v2")
 }
 
 // Load reads the AWS configuration and builds every client.
@@ -69,7 +69,7 @@ func Load(ctx context.Context, env config.Lookup, optFns ...Option) (*Clients, e
 	}
 	var sdkLog smithylogging.Logger = smithylogging.Nop{}
 	if o.log != nil {
-		sdkLog = sdkLogger{o.log}
+		sdkLog = sdkLogger{logger: o.log}
 	}
 	get := func(name string) string {
 		v, _ := env(name)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 // crash is a way a step fails midway; Secrets Manager then retries the
@@ -25,20 +25,20 @@ type crash struct {
 var crashes = []crash{
 	{name: "process stopped after the step", after: true},
 	{name: "mint answer lost", inject: func(f *fixture, k kind) {
-		f.emu.Emulator.InjectFault(emulator.Rule{Method: "POST", PathPattern: k.creates, Reset: true, AfterCommit: true})
+		f.emu.Emulator.InjectFault(adminapi.Rule{Method: "POST", PathPattern: k.creates, Reset: true, AfterCommit: true})
 	}},
 	{name: "mint refused", inject: func(f *fixture, k kind) {
-		f.emu.Emulator.InjectFault(emulator.Rule{Method: "POST", PathPattern: k.creates, Status: 500})
+		f.emu.Emulator.InjectFault(adminapi.Rule{Method: "POST", PathPattern: k.creates, Status: 500})
 	}},
 	{name: "credential list unavailable", inject: func(f *fixture, k kind) {
 		pattern := "/organization/admin_api_keys"
 		if k.name == serviceAccountKind.name {
 			pattern = "/organization/projects/*/service_accounts"
 		}
-		f.emu.Emulator.InjectFault(emulator.Rule{Method: "GET", PathPattern: pattern, Status: 503, Count: 3})
+		f.emu.Emulator.InjectFault(adminapi.Rule{Method: "GET", PathPattern: pattern, Status: 503, Count: 3})
 	}},
 	{name: "delete fails", inject: func(f *fixture, k kind) {
-		f.emu.Emulator.InjectFault(emulator.Rule{Method: "DELETE", PathPattern: k.creates + "/*", Status: 500, Count: 3})
+		f.emu.Emulator.InjectFault(adminapi.Rule{Method: "DELETE", PathPattern: k.creates + "/*", Status: 500, Count: 3})
 	}},
 }
 
@@ -68,7 +68,6 @@ type tokenRun struct {
 	token string
 	pos   int // next step
 	done  bool
-	trail []string
 }
 
 var steps = []string{rotation.StepCreate, rotation.StepSet, rotation.StepTest, rotation.StepFinish}
@@ -76,19 +75,19 @@ var steps = []string{rotation.StepCreate, rotation.StepSet, rotation.StepTest, r
 func rotationProperty(t *testing.T, k kind, seed uint64) {
 	// Every request the emulator answers is validated against the spec by
 	// the other tests; here the thousands of steps are about rotation.
-	f := newFixture(t, emulator.Options{}, emulatortest.WithoutValidation())
+	f := newFixture(t, adminapi.Options{}, adminapitest.WithoutValidation())
 	arn := k.setup(f)
 	_, original := f.version(arn, "AWSCURRENT")
 	// Bystanders: credentials no rotation of this secret may delete.
-	if _, _, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "partner integration", LastUsedAt: t0}); err != nil {
+	if _, _, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "partner integration", LastUsedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	if k.name == serviceAccountKind.name {
-		sa, err := f.emu.Emulator.AddServiceAccount(original.ProjectID, emulator.NewServiceAccount{Name: "payments-app"})
+		sa, err := f.emu.Emulator.AddServiceAccount(original.ProjectID, adminapi.NewServiceAccount{Name: "payments-app"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.emu.Emulator.AddProjectAPIKey(original.ProjectID, emulator.NewProjectAPIKey{OwnerServiceAccountID: sa, LastUsedAt: t0}); err != nil {
+		if _, _, err := f.emu.Emulator.AddProjectAPIKey(original.ProjectID, adminapi.NewProjectAPIKey{OwnerServiceAccountID: sa, LastUsedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
 	}

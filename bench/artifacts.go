@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/orgwarden/orgwarden/e2e/harness"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // Artifact is one function's deployment package and init time, beside
@@ -61,8 +61,8 @@ func measureArtifacts(ctx context.Context, root string, cold int) (map[string]Ar
 		return nil, err
 	}
 
-	seed := emulator.SmallSeed(1)
-	emu, err := emulator.New(emulator.Options{Seed: &seed})
+	seed := adminapi.SmallSeed(1)
+	emu, err := adminapi.New(adminapi.Options{Seed: &seed})
 	if err != nil {
 		return nil, err
 	}

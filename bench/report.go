@@ -119,8 +119,8 @@ func writeReport(w io.Writer, meta ReportMeta, rows []Row) error {
 		}
 		p("- %s: `%sgo test -run '^$' -bench '%s' -benchtime %s %s`\n", run.Function, env, run.Pattern, run.Benchtime, run.Package)
 	}
-	p("- Deployment packages: each function built as `make build` builds it (linux/arm64, CGO off, `-trimpath -tags lambda.norpc -ldflags='-s -w -buildid='`) and zipped by internal/tools/mkzip; the baseline is %s built and zipped the same way.\n", "`shared/runtimeapi/testdata/fn`")
-	p("- Init: the same code built for the host, started %d times (after one unmeasured start) as a child of the Runtime API harness (shared/runtimeapi) with the environment the stack gives it (infra/fnenv) pointing at a local world; init is process start to the first `/runtime/invocation/next`. Linux/arm64 on Lambda will differ; the ratio to the minimal function is the portable figure.\n", meta.Cold)
+	p("- Deployment packages: each function built as `make build` builds it (linux/arm64, CGO off, `-trimpath -tags lambda.norpc -ldflags='-s -w -buildid='`) and zipped by internal/tools/mkzip; the baseline is %s built and zipped the same way.\n", "`testenv/runtimeapi/testdata/fn`")
+	p("- Init: the same code built for the host, started %d times (after one unmeasured start) as a child of the Runtime API harness (testenv/runtimeapi) with the environment the stack gives it (infra/fnenv) pointing at a local world; init is process start to the first `/runtime/invocation/next`. Linux/arm64 on Lambda will differ; the ratio to the minimal function is the portable figure.\n", meta.Cold)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/orgwarden/orgwarden/e2e/harness"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/verify"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // exportResult is the part of the auditexport response the tests read.
@@ -145,7 +145,7 @@ func TestAuditExport(t *testing.T) {
 // with the job pending), and the next scheduled runs finish it, exactly
 // once.
 func TestAuditExportStopsBeforeTheDeadline(t *testing.T) {
-	d := deploy(t, deployOptions{faults: emulator.Faults{Latency: 120 * time.Millisecond}})
+	d := deploy(t, deployOptions{faults: adminapi.Faults{Latency: 120 * time.Millisecond}})
 	fn := d.function("auditexport", harness.FunctionOptions{Timeout: 4 * time.Second})
 	dataPrefix := fmt.Sprintf("%s/org_id=%s/", d.Config.AuditExport.Prefix, harness.OrgID)
 
@@ -178,7 +178,7 @@ func TestAuditExportStopsBeforeTheDeadline(t *testing.T) {
 	t.Logf("a 30-day backfill at 120 ms per call finished in %d runs of at most 4 s", runs)
 }
 
-func appendEvent(t *testing.T, emu *emulator.Emulator, id string, at int64) {
+func appendEvent(t *testing.T, emu *adminapi.Emulator, id string, at int64) {
 	t.Helper()
 	raw := fmt.Sprintf(`{"id":%q,"type":"project.updated","effective_at":%d,"actor":{"type":"session"},"project.updated":{"id":"proj_e2e"}}`, id, at)
 	if err := emu.AppendAuditEvent([]byte(raw)); err != nil {

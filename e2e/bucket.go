@@ -1,7 +1,7 @@
 // Package e2e runs orgwarden's real bootstrap binaries as Lambda runs them:
 // each function is built for the host with the release flags and started
 // as a child process of a Lambda Runtime API server on loopback
-// (shared/runtimeapi), beside the Admin API emulator (validating every
+// (testenv/runtimeapi), beside the Admin API emulator (validating every
 // request against the OpenAPI document) and the local S3, Secrets Manager,
 // SQS and EventBridge, provisioned as the CDK stack provisions AWS. Tests
 // send the events AWS would send and assert the outcome in the emulators,

@@ -13,7 +13,7 @@ FUZZTIME ?= 10s
 
 e2e: ## real bootstraps as Lambda runs them: events, soak, secret scan (logs in build/e2e/)
 	set -o pipefail; ORGWARDEN_E2E=1 ORGWARDEN_SOAK_RUNS=$(SOAK_RUNS) ORGWARDEN_SOAK_SEED=$(SOAK_SEED) \
-	  $(GO) test -json -count=1 -timeout $(E2E_TIMEOUT) -v ./e2e/... ./shared/runtimeapi/ | $(GO) run ./internal/tools/keyscan -v
+	  $(GO) test -json -count=1 -timeout $(E2E_TIMEOUT) -v ./e2e/... ./testenv/runtimeapi/ | $(GO) run ./internal/tools/keyscan -v
 
 fuzz: ## every Fuzz target in the repository for FUZZTIME each (default 10s)
 	@set -e; found=0; \

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/e2e/harness"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // TestInitErrors: a function whose configuration is wrong reports it to

@@ -9,7 +9,7 @@ import (
 
 	"github.com/orgwarden/orgwarden/e2e/harness"
 	infraconfig "github.com/orgwarden/orgwarden/infra/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // cleanupResult is the invitecleanup response.
@@ -38,15 +38,15 @@ func TestInviteCleanup(t *testing.T) {
 	}})
 	emu := d.Emulator
 	old := time.Now().AddDate(0, 0, -20)
-	staleID, err := emu.AddInvite(emulator.NewInvite{Email: "contractor@example.com", CreatedAt: old, ExpiresAt: time.Now().AddDate(0, 0, 10), Projects: []emulator.InviteProject{}})
+	staleID, err := emu.AddInvite(adminapi.NewInvite{Email: "contractor@example.com", CreatedAt: old, ExpiresAt: time.Now().AddDate(0, 0, 10), Projects: []adminapi.InviteProject{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	freshID, err := emu.AddInvite(emulator.NewInvite{Email: "new.hire@example.com", CreatedAt: time.Now().AddDate(0, 0, -2), ExpiresAt: time.Now().AddDate(0, 0, 5), Projects: []emulator.InviteProject{}})
+	freshID, err := emu.AddInvite(adminapi.NewInvite{Email: "new.hire@example.com", CreatedAt: time.Now().AddDate(0, 0, -2), ExpiresAt: time.Now().AddDate(0, 0, 5), Projects: []adminapi.InviteProject{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	vipID, err := emu.AddInvite(emulator.NewInvite{Email: protected, CreatedAt: old, ExpiresAt: time.Now().AddDate(0, 0, 10), Projects: []emulator.InviteProject{}})
+	vipID, err := emu.AddInvite(adminapi.NewInvite{Email: protected, CreatedAt: old, ExpiresAt: time.Now().AddDate(0, 0, 10), Projects: []adminapi.InviteProject{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +58,8 @@ func TestInviteCleanup(t *testing.T) {
 	// the maximum age, and invites that expired.
 	due := map[string]bool{}
 	for _, inv := range emu.Invites() {
-		oldPending := inv.Status == emulator.InvitePending && time.Since(inv.CreatedAt) >= maxAge
-		expired := inv.Status == emulator.InviteExpired || (inv.Status == emulator.InvitePending && !inv.ExpiresAt.IsZero() && time.Now().After(inv.ExpiresAt))
+		oldPending := inv.Status == adminapi.InvitePending && time.Since(inv.CreatedAt) >= maxAge
+		expired := inv.Status == adminapi.InviteExpired || (inv.Status == adminapi.InvitePending && !inv.ExpiresAt.IsZero() && time.Now().After(inv.ExpiresAt))
 		if (oldPending || expired) && !strings.EqualFold(inv.Email, protected) {
 			due[inv.ID] = true
 		}

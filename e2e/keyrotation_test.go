@@ -15,9 +15,9 @@ import (
 
 	"github.com/orgwarden/orgwarden/e2e/harness"
 	infraconfig "github.com/orgwarden/orgwarden/infra/config"
-	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	smlocal "github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // secretDoc is a managed secret's value (docs/architecture.md, "Secret formats").
@@ -130,7 +130,7 @@ func (d *deployment) authenticates(t *testing.T, key string) bool {
 	return res.StatusCode == http.StatusOK
 }
 
-func adminKeyIDs(emu *emulator.Emulator) []string {
+func adminKeyIDs(emu *adminapi.Emulator) []string {
 	var out []string
 	for _, k := range emu.AdminAPIKeys() {
 		out = append(out, k.ID)
@@ -148,11 +148,11 @@ func TestKeyRotation(t *testing.T) {
 		d := deploy(t, deployOptions{configure: func(c *infraconfig.Config) { c.KeyRotation.DryRun, c.KeyRotation.RotationDryRun = false, false }})
 		emu := d.Emulator
 		proj := emu.Projects()[1].ID
-		saID, err := emu.AddServiceAccount(proj, emulator.NewServiceAccount{Name: "billing-app", Role: "member"})
+		saID, err := emu.AddServiceAccount(proj, adminapi.NewServiceAccount{Name: "billing-app", Role: "member"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		keyID, value, err := emu.AddProjectAPIKey(proj, emulator.NewProjectAPIKey{Name: "billing-app", OwnerServiceAccountID: saID})
+		keyID, value, err := emu.AddProjectAPIKey(proj, adminapi.NewProjectAPIKey{Name: "billing-app", OwnerServiceAccountID: saID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +212,7 @@ func TestKeyRotation(t *testing.T) {
 		if !found {
 			t.Errorf("the secret names service account %s, which is not in project %s", sa.ServiceAccountID, proj)
 		}
-		if !slices.ContainsFunc(emu.ServiceAccounts(proj), func(s emulator.ServiceAccount) bool { return s.ID == saID }) {
+		if !slices.ContainsFunc(emu.ServiceAccounts(proj), func(s adminapi.ServiceAccount) bool { return s.ID == saID }) {
 			t.Error("the old service account is gone before its grace period ended")
 		}
 		if _, ok := d.retirements(t, saSecret)[saID]; !ok {
@@ -234,7 +234,7 @@ func TestKeyRotation(t *testing.T) {
 
 		// The key is created, and the answer is lost: a create is sent once,
 		// so the step fails and the rotation stops with its version pending.
-		emu.InjectFault(emulator.Rule{Method: http.MethodPost, PathPattern: "/organization/admin_api_keys", Status: http.StatusBadGateway, AfterCommit: true})
+		emu.InjectFault(adminapi.Rule{Method: http.MethodPost, PathPattern: "/organization/admin_api_keys", Status: http.StatusBadGateway, AfterCommit: true})
 		if rot := d.rotate(t, d.Res.AdminKeySecretARN); rot.Err == nil {
 			t.Fatal("the rotation succeeded although the create's answer was lost")
 		}
@@ -370,7 +370,7 @@ func TestStaleKeySweep(t *testing.T) {
 		}
 		revoked[e.key()] = true
 		if e.Kind == "project_api_key" {
-			if slices.ContainsFunc(emu.ProjectAPIKeys(e.ProjectID), func(k emulator.ProjectAPIKey) bool { return k.ID == e.ID }) {
+			if slices.ContainsFunc(emu.ProjectAPIKeys(e.ProjectID), func(k adminapi.ProjectAPIKey) bool { return k.ID == e.ID }) {
 				t.Errorf("key %s reported revoked still exists", e.key())
 			}
 		}

@@ -15,10 +15,10 @@ import (
 
 	"github.com/orgwarden/orgwarden/e2e/harness"
 	infraconfig "github.com/orgwarden/orgwarden/infra/config"
-	"github.com/orgwarden/orgwarden/shared/awslocal/stack"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/stack"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // suite is what TestMain prepares once: the bootstraps and the logbook
@@ -148,8 +148,8 @@ func needSuite(t *testing.T) *suite {
 
 // deployOptions describe one test's world.
 type deployOptions struct {
-	seed      *emulator.Seed
-	faults    emulator.Faults
+	seed      *adminapi.Seed
+	faults    adminapi.Faults
 	configure func(*infraconfig.Config)
 	stack     stack.Options
 	// unvalidated serves the emulator without the contract middleware
@@ -163,7 +163,7 @@ type deployment struct {
 	t *testing.T
 	s *suite
 	*harness.World
-	api *emulatortest.Server
+	api *adminapitest.Server
 }
 
 func deploy(t *testing.T, o deployOptions) *deployment {
@@ -171,14 +171,14 @@ func deploy(t *testing.T, o deployOptions) *deployment {
 	s := needSuite(t)
 	seed := o.seed
 	if seed == nil {
-		small := emulator.SmallSeed(7)
+		small := adminapi.SmallSeed(7)
 		seed = &small
 	}
-	var opts []emulatortest.Option
+	var opts []adminapitest.Option
 	if o.unvalidated {
-		opts = append(opts, emulatortest.WithoutValidation())
+		opts = append(opts, adminapitest.WithoutValidation())
 	}
-	api := emulatortest.New(t, emulator.Options{Seed: seed, Faults: o.faults}, opts...)
+	api := adminapitest.New(t, adminapi.Options{Seed: seed, Faults: o.faults}, opts...)
 	w, err := harness.NewWorld(t.Context(), harness.WorldOptions{Emulator: api.Emulator, APIURL: api.URL, Configure: o.configure, Stack: o.stack})
 	if err != nil {
 		t.Fatal(err)

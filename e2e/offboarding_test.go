@@ -16,10 +16,10 @@ import (
 
 	"github.com/orgwarden/orgwarden/e2e/harness"
 	infraconfig "github.com/orgwarden/orgwarden/infra/config"
-	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
-	"github.com/orgwarden/orgwarden/shared/awslocal/stack"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	localsqs "github.com/orgwarden/orgwarden/testenv/awslocal/sqs"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/stack"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // offsetClock is wall time plus an offset a test moves forward, for the
@@ -43,7 +43,7 @@ func (c *offsetClock) Advance(d time.Duration) {
 
 // people picks seeded people: leavers (readers with keys in projects they
 // belong to) and an owner.
-func people(t *testing.T, emu *emulator.Emulator, leavers int) (out []emulator.User, owner emulator.User) {
+func people(t *testing.T, emu *adminapi.Emulator, leavers int) (out []adminapi.User, owner adminapi.User) {
 	t.Helper()
 	for _, u := range emu.Users() {
 		if u.Role == "owner" {
@@ -63,13 +63,13 @@ func people(t *testing.T, emu *emulator.Emulator, leavers int) (out []emulator.U
 }
 
 // membershipsOf lists the active projects userID belongs to.
-func membershipsOf(emu *emulator.Emulator, userID string) []string {
+func membershipsOf(emu *adminapi.Emulator, userID string) []string {
 	var out []string
 	for _, p := range emu.Projects() {
 		if p.Status != "active" {
 			continue
 		}
-		if slices.ContainsFunc(emu.ProjectUsers(p.ID), func(pu emulator.ProjectUser) bool { return pu.UserID == userID }) {
+		if slices.ContainsFunc(emu.ProjectUsers(p.ID), func(pu adminapi.ProjectUser) bool { return pu.UserID == userID }) {
 			out = append(out, p.ID)
 		}
 	}
@@ -77,7 +77,7 @@ func membershipsOf(emu *emulator.Emulator, userID string) []string {
 }
 
 // keysOf counts the keys userID owns in active projects they belong to.
-func keysOf(emu *emulator.Emulator, userID string) int {
+func keysOf(emu *adminapi.Emulator, userID string) int {
 	n := 0
 	for _, p := range membershipsOf(emu, userID) {
 		for _, k := range emu.ProjectAPIKeys(p) {
@@ -89,14 +89,14 @@ func keysOf(emu *emulator.Emulator, userID string) int {
 	return n
 }
 
-func isUser(emu *emulator.Emulator, email string) bool {
-	return slices.ContainsFunc(emu.Users(), func(u emulator.User) bool { return strings.EqualFold(u.Email, email) })
+func isUser(emu *adminapi.Emulator, email string) bool {
+	return slices.ContainsFunc(emu.Users(), func(u adminapi.User) bool { return strings.EqualFold(u.Email, email) })
 }
 
-func pendingInvites(emu *emulator.Emulator, email string) int {
+func pendingInvites(emu *adminapi.Emulator, email string) int {
 	n := 0
 	for _, inv := range emu.Invites() {
-		if strings.EqualFold(inv.Email, email) && inv.Status == emulator.InvitePending {
+		if strings.EqualFold(inv.Email, email) && inv.Status == adminapi.InvitePending {
 			n++
 		}
 	}
@@ -104,7 +104,7 @@ func pendingInvites(emu *emulator.Emulator, email string) int {
 }
 
 // touched lists the mutating requests whose path names id.
-func touched(emu *emulator.Emulator, id string) []string {
+func touched(emu *adminapi.Emulator, id string) []string {
 	var out []string
 	for _, r := range emu.MutatingRequests() {
 		if strings.Contains(r.Path, id) {
@@ -126,7 +126,7 @@ func sendMessage(t *testing.T, c *sqs.Client, url, body string) string {
 
 // offboardingWorld is a deployment with offboarding live (the stack's
 // default is a dry run) and a queue clock the test can move.
-func offboardingWorld(t *testing.T, protected string, faults emulator.Faults) (*deployment, *offsetClock) {
+func offboardingWorld(t *testing.T, protected string, faults adminapi.Faults) (*deployment, *offsetClock) {
 	clk := &offsetClock{}
 	d := deploy(t, deployOptions{
 		faults: faults,
@@ -174,15 +174,15 @@ func drain(t *testing.T, m *harness.EventSourceMapping, fn *lambdaFunction) []ha
 // response retries nothing; a redelivery changes nothing.
 func TestOffboarding(t *testing.T) {
 	const protectedEmail = "break-glass@example.com"
-	d, _ := offboardingWorld(t, protectedEmail, emulator.Faults{})
+	d, _ := offboardingWorld(t, protectedEmail, adminapi.Faults{})
 	emu := d.Emulator
 	leavers, owner := people(t, emu, 2)
 	leaver, dryRunPerson := leavers[0], leavers[1]
-	protectedID, err := emu.AddUser(emulator.NewUser{Email: protectedEmail, Name: "Break Glass"})
+	protectedID, err := emu.AddUser(adminapi.NewUser{Email: protectedEmail, Name: "Break Glass"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := emu.AddInvite(emulator.NewInvite{Email: strings.ToUpper(leaver.Email), Projects: []emulator.InviteProject{}}); err != nil {
+	if _, err := emu.AddInvite(adminapi.NewInvite{Email: strings.ToUpper(leaver.Email), Projects: []adminapi.InviteProject{}}); err != nil {
 		t.Fatal(err)
 	}
 	wantKeys := keysOf(emu, leaver.ID)
@@ -292,13 +292,13 @@ func TestOffboarding(t *testing.T) {
 // (ORGWARDEN_MAX_RETRIES=0) leaves the message as a batch item failure;
 // after the visibility timeout SQS delivers it again and it completes.
 func TestOffboardingRetriesTransientFailures(t *testing.T) {
-	d, clk := offboardingWorld(t, "", emulator.Faults{})
+	d, clk := offboardingWorld(t, "", adminapi.Faults{})
 	emu := d.Emulator
 	leavers, _ := people(t, emu, 1)
 	leaver := leavers[0]
 	fn := d.function("offboarding", harness.FunctionOptions{Env: map[string]string{"ORGWARDEN_MAX_RETRIES": "0"}})
 	m := d.mapping(fn)
-	emu.InjectFault(emulator.Rule{Method: http.MethodDelete, PathPattern: "/organization/users/*", Status: http.StatusServiceUnavailable})
+	emu.InjectFault(adminapi.Rule{Method: http.MethodDelete, PathPattern: "/organization/users/*", Status: http.StatusServiceUnavailable})
 
 	id := sendMessage(t, d.AWS.SQS.Client(), d.Res.QueueURL, fmt.Sprintf(`{"email":%q,"ticket":"HR-2001"}`, leaver.Email))
 	first := drain(t, m, fn)

@@ -17,10 +17,10 @@ import (
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/verify"
 	infraconfig "github.com/orgwarden/orgwarden/infra/config"
-	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
-	"github.com/orgwarden/orgwarden/shared/awslocal/stack"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	localsqs "github.com/orgwarden/orgwarden/testenv/awslocal/sqs"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/stack"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // Soak knobs, read from the environment (e2e/e2e.mk passes them on):
@@ -47,8 +47,8 @@ func soakSettings(t *testing.T) (runs int, seed uint64) {
 
 // soakFaults are the combined faults of both soaks: 429 with Retry-After,
 // 500, 503, dropped connections and latency on every call.
-func soakFaults(seed uint64) emulator.Faults {
-	return emulator.Faults{RateLimited: 0.05, ServerError: 0.02, Unavailable: 0.02, Reset: 0.02,
+func soakFaults(seed uint64) adminapi.Faults {
+	return adminapi.Faults{RateLimited: 0.05, ServerError: 0.02, Unavailable: 0.02, Reset: 0.02,
 		Latency: 3 * time.Millisecond, RetryAfter: 5 * time.Millisecond, Seed: seed}
 }
 
@@ -62,7 +62,7 @@ type crasher struct {
 	killed   bool
 }
 
-func crashAfterRequests(fn *lambdaFunction, emu *emulator.Emulator, after int) *crasher {
+func crashAfterRequests(fn *lambdaFunction, emu *adminapi.Emulator, after int) *crasher {
 	c := &crasher{stop: make(chan struct{}), done: make(chan struct{})}
 	start := len(emu.Requests())
 	go func() {
@@ -332,8 +332,8 @@ func TestSoakOffboarding(t *testing.T) {
 
 // readersWithKeys returns up to n readers who own keys in projects they
 // belong to.
-func readersWithKeys(emu *emulator.Emulator, n int) []emulator.User {
-	var out []emulator.User
+func readersWithKeys(emu *adminapi.Emulator, n int) []adminapi.User {
+	var out []adminapi.User
 	for _, u := range emu.Users() {
 		if len(out) < n && u.Role != "owner" && keysOf(emu, u.ID) > 0 {
 			out = append(out, u)

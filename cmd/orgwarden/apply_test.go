@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // runTerminal runs the CLI as a person at a terminal would, answering
@@ -148,7 +148,7 @@ func TestApplyDeletesOnlyWhatWasConfirmed(t *testing.T) {
 	env, emu := hygieneEnv(t)
 	var late string
 	stdin := &stdinThen{answer: "yes\n", do: func() {
-		id, err := emu.AddInvite(emulator.NewInvite{Email: "newly-stale@example.com", CreatedAt: emu.Now().Add(-30 * 24 * time.Hour)})
+		id, err := emu.AddInvite(adminapi.NewInvite{Email: "newly-stale@example.com", CreatedAt: emu.Now().Add(-30 * 24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +294,7 @@ func TestErrorsNameTheFix(t *testing.T) {
 		t.Errorf("exit %d, last line %q", code, last)
 	}
 
-	emu.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/invites", Status: 429, RetryAfter: time.Millisecond, Count: 1})
+	emu.InjectFault(adminapi.Rule{Method: "GET", PathPattern: "/organization/invites", Status: 429, RetryAfter: time.Millisecond, Count: 1})
 	code, _, stderr = runTerminal(t, with(env, "ORGWARDEN_MAX_RETRY_DELAY", "1s"), strings.NewReader(""), "run", "invitecleanup")
 	if code != 0 || !strings.Contains(stderr, "waiting 0s: 429 Too Many Requests on GET /organization/invites, retry 1/6") {
 		t.Errorf("exit %d, no retry notice:\n%s", code, stderr)

@@ -14,19 +14,20 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/objects"
-	"github.com/orgwarden/orgwarden/shared/awslocal"
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
+	locals3 "github.com/orgwarden/orgwarden/testenv/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
 )
 
 // auditEnv serves a small organization and an empty audit bucket, and
 // returns the environment the export and verify read.
-func auditEnv(t *testing.T) (map[string]string, *emulator.Emulator, *locals3.Server) {
+func auditEnv(t *testing.T) (map[string]string, *adminapi.Emulator, *locals3.Server) {
 	t.Helper()
-	seed := emulator.SmallSeed(4)
-	srv := emulatortest.New(t, emulator.Options{Seed: &seed})
-	s3srv := locals3.New(t)
+	seed := adminapi.SmallSeed(4)
+	srv := adminapitest.New(t, adminapi.Options{Seed: &seed})
+	s3srv := s3test.New(t)
 	if err := s3srv.CreateBucket(context.Background(), "cli-audit"); err != nil {
 		t.Fatal(err)
 	}

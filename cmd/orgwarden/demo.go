@@ -12,9 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal/stack"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/stack"
 )
 
 // demoStep is one function's part of `orgwarden demo`. Its run prints a
@@ -40,7 +40,7 @@ func demoSteps() []demoStep {
 // small seeded organization, and S3, Secrets Manager, SQS and EventBridge on
 // loopback, all set up as the CDK stack sets them up in AWS.
 type demo struct {
-	emu      *emulator.Emulator
+	emu      *adminapi.Emulator
 	emuURL   string
 	aws      *stack.Stack
 	report   io.Writer // what the user reads
@@ -149,8 +149,8 @@ func (c *cli) demoCmd(ctx context.Context, args []string) error {
 
 // startDemo starts the emulators and creates what the stack would create.
 func startDemo(ctx context.Context, seedValue uint64, report io.Writer) (*demo, func(), error) {
-	seed := emulator.SmallSeed(seedValue)
-	emu, err := emulator.New(emulator.Options{Seed: &seed, RandomSeed: seedValue})
+	seed := adminapi.SmallSeed(seedValue)
+	emu, err := adminapi.New(adminapi.Options{Seed: &seed, RandomSeed: seedValue})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start emulator: %w", err)
 	}
@@ -195,7 +195,7 @@ func (d *demo) provision(ctx context.Context) error {
 	r := demoResources{OrgID: "org-demo", AuditBucket: "orgwarden-audit", StateBucket: "orgwarden-state",
 		SummaryBus: "orgwarden-summaries"}
 	// The deployment's own admin key, kept in Secrets Manager as in AWS.
-	keyID, value, err := d.emu.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "orgwarden"})
+	keyID, value, err := d.emu.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "orgwarden"})
 	if err != nil {
 		return fmt.Errorf("mint admin key: %w", err)
 	}

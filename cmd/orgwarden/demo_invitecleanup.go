@@ -11,8 +11,8 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/invitecleanup/cleanup"
 	"github.com/orgwarden/orgwarden/shared/app"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/sweep"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // inviteCleanupDemo previews and then runs the invite cleanup on the
@@ -28,12 +28,12 @@ func runInviteCleanupDemo(ctx context.Context, d *demo) error {
 	states := map[string]int{}
 	for _, inv := range d.emu.Invites() {
 		states[inv.Status]++
-		if protected == "" && inv.Status == emulator.InvitePending && now.Sub(inv.CreatedAt) > 14*24*time.Hour {
+		if protected == "" && inv.Status == adminapi.InvitePending && now.Sub(inv.CreatedAt) > 14*24*time.Hour {
 			protected = inv.Email
 		}
 	}
 	d.printf("    invites: %d pending, %d expired, %d accepted; ORGWARDEN_INVITE_MAX_AGE=14d, ORGWARDEN_PROTECTED_EMAILS=%s\n",
-		states[emulator.InvitePending], states[emulator.InviteExpired], states[emulator.InviteAccepted], protected)
+		states[adminapi.InvitePending], states[adminapi.InviteExpired], states[adminapi.InviteAccepted], protected)
 	env := d.env(map[string]string{"ORGWARDEN_INVITE_MAX_AGE": "14d", "ORGWARDEN_PROTECTED_EMAILS": protected})
 	h, err := cleanup.FromEnv(ctx, env, app.Options{Out: d.logs}, cleanup.WithClock(d.emu.Now))
 	if err != nil {
@@ -75,7 +75,7 @@ func runInviteCleanupDemo(ctx context.Context, d *demo) error {
 		return fmt.Errorf("the real run did not delete what the preview listed")
 	}
 	for _, inv := range d.emu.Invites() {
-		if strings.EqualFold(inv.Email, protected) && inv.Status == emulator.InvitePending {
+		if strings.EqualFold(inv.Email, protected) && inv.Status == adminapi.InvitePending {
 			d.printf("    %s's invite is still there (protected)\n", protected)
 		}
 	}

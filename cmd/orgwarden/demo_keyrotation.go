@@ -17,8 +17,8 @@ import (
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
 	"github.com/orgwarden/orgwarden/shared/app"
-	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
 	"github.com/orgwarden/orgwarden/shared/sweep"
+	smlocal "github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager"
 )
 
 // keyRotationDemo previews the stale-key sweep on the seeded organization,

@@ -20,9 +20,9 @@ import (
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/restore"
 	"github.com/orgwarden/orgwarden/shared/app"
-	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	localsqs "github.com/orgwarden/orgwarden/testenv/awslocal/sqs"
 )
 
 // offboardingDemo offboards a seeded person through the real queue: a dry
@@ -39,7 +39,7 @@ func runOffboardingDemo(ctx context.Context, d *demo) error {
 		return err
 	}
 	// A re-sent invite still pending: it must go too.
-	if _, err := d.emu.AddInvite(emulator.NewInvite{Email: strings.ToUpper(leaver.Email[:1]) + leaver.Email[1:], Projects: []emulator.InviteProject{}}); err != nil {
+	if _, err := d.emu.AddInvite(adminapi.NewInvite{Email: strings.ToUpper(leaver.Email[:1]) + leaver.Email[1:], Projects: []adminapi.InviteProject{}}); err != nil {
 		return err
 	}
 	start := holdingsOf(d.emu, leaver.ID)
@@ -175,7 +175,7 @@ func runOffboardingDemo(ctx context.Context, d *demo) error {
 
 // demoLeaver picks the seeded reader with the most keys in projects they
 // belong to, and an owner.
-func demoLeaver(emu *emulator.Emulator) (leaver, owner emulator.User, err error) {
+func demoLeaver(emu *adminapi.Emulator) (leaver, owner adminapi.User, err error) {
 	best := 0
 	for _, u := range emu.Users() {
 		if u.Role == "owner" {
@@ -205,13 +205,13 @@ type holdings struct {
 	keysInScope map[string]bool
 }
 
-func holdingsOf(emu *emulator.Emulator, userID string) holdings {
+func holdingsOf(emu *adminapi.Emulator, userID string) holdings {
 	h := holdings{keysInScope: map[string]bool{}}
 	for _, p := range emu.Projects() {
 		if p.Status != "active" {
 			continue
 		}
-		member := slices.ContainsFunc(emu.ProjectUsers(p.ID), func(pu emulator.ProjectUser) bool { return pu.UserID == userID })
+		member := slices.ContainsFunc(emu.ProjectUsers(p.ID), func(pu adminapi.ProjectUser) bool { return pu.UserID == userID })
 		if member {
 			h.memberships = append(h.memberships, p.ID)
 		}
@@ -230,7 +230,7 @@ func holdingsOf(emu *emulator.Emulator, userID string) holdings {
 }
 
 // keysLeft counts the keys of scope that still exist.
-func keysLeft(emu *emulator.Emulator, scope map[string]bool) int {
+func keysLeft(emu *adminapi.Emulator, scope map[string]bool) int {
 	n := 0
 	for _, p := range emu.Projects() {
 		for _, k := range emu.ProjectAPIKeys(p.ID) {
@@ -242,8 +242,8 @@ func keysLeft(emu *emulator.Emulator, scope map[string]bool) int {
 	return n
 }
 
-func userExists(emu *emulator.Emulator, email string) bool {
-	return slices.ContainsFunc(emu.Users(), func(u emulator.User) bool { return strings.EqualFold(u.Email, email) })
+func userExists(emu *adminapi.Emulator, email string) bool {
+	return slices.ContainsFunc(emu.Users(), func(u adminapi.User) bool { return strings.EqualFold(u.Email, email) })
 }
 
 func countRevoked(rec *journal.Record) int {

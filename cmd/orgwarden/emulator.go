@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // emulatorCmd serves the Admin API emulator until interrupted. The first
@@ -45,7 +45,7 @@ func (c *cli) emulatorCmd(ctx context.Context, args []string) error {
 	if *verbose {
 		opts.Logger = logging.New(c.stderr, slog.LevelDebug)
 	}
-	emu, err := emulator.New(opts)
+	emu, err := adminapi.New(opts)
 	if err != nil {
 		return fmt.Errorf("start emulator: %w", err)
 	}
@@ -103,14 +103,14 @@ func checkLoopback(addr string, allowRemote bool) error {
 	return fmt.Errorf("%w: --addr %s listens on %s, not loopback: add --allow-remote to serve other hosts", errUsage, addr, host)
 }
 
-func emulatorOptions(seedName string, seedValue uint64, faultSpec string) (emulator.Options, error) {
-	var opts emulator.Options
+func emulatorOptions(seedName string, seedValue uint64, faultSpec string) (adminapi.Options, error) {
+	var opts adminapi.Options
 	switch strings.ToLower(seedName) {
 	case "small":
-		s := emulator.SmallSeed(seedValue)
+		s := adminapi.SmallSeed(seedValue)
 		opts.Seed = &s
 	case "large":
-		s := emulator.LargeSeed(seedValue)
+		s := adminapi.LargeSeed(seedValue)
 		opts.Seed = &s
 	case "none", "":
 	default:
@@ -118,7 +118,7 @@ func emulatorOptions(seedName string, seedValue uint64, faultSpec string) (emula
 	}
 	opts.RandomSeed = seedValue
 	if faultSpec != "" {
-		f, err := emulator.ParseFaults(faultSpec)
+		f, err := adminapi.ParseFaults(faultSpec)
 		if err != nil {
 			return opts, fmt.Errorf("%w: --faults: %v", errUsage, err)
 		}

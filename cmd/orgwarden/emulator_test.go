@@ -9,7 +9,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/config"
 	"github.com/orgwarden/orgwarden/shared/logging"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
 )
 
 func TestEmulatorCommandServesTheSeededOrganization(t *testing.T) {

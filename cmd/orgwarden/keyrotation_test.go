@@ -13,35 +13,35 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/invitecleanup/cleanup"
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
-	"github.com/orgwarden/orgwarden/shared/awslocal"
-	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager/secretsmanagertest"
 )
 
 // hygieneEnv serves an organization with one stale project key and one
 // stale invite, and returns the environment both jobs read.
-func hygieneEnv(t *testing.T) (map[string]string, *emulator.Emulator) {
+func hygieneEnv(t *testing.T) (map[string]string, *adminapi.Emulator) {
 	t.Helper()
-	srv := emulatortest.New(t, emulator.Options{})
+	srv := adminapitest.New(t, adminapi.Options{})
 	emu := srv.Emulator
 	now := emu.Now()
-	proj, err := emu.AddProject(emulator.NewProject{Name: "research"})
+	proj, err := emu.AddProject(adminapi.NewProject{Name: "research"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, err := emu.AddUser(emulator.NewUser{Email: "dev@example.com"})
+	user, err := emu.AddUser(adminapi.NewUser{Email: "dev@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := emu.AddProjectUser(proj, user, "member"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := emu.AddProjectAPIKey(proj, emulator.NewProjectAPIKey{Name: "notebook", OwnerUserID: user,
+	if _, _, err := emu.AddProjectAPIKey(proj, adminapi.NewProjectAPIKey{Name: "notebook", OwnerUserID: user,
 		CreatedAt: now.Add(-200 * 24 * time.Hour), LastUsedAt: now.Add(-120 * 24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := emu.AddInvite(emulator.NewInvite{Email: "late@example.com", CreatedAt: now.Add(-20 * 24 * time.Hour)}); err != nil {
+	if _, err := emu.AddInvite(adminapi.NewInvite{Email: "late@example.com", CreatedAt: now.Add(-20 * 24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	return map[string]string{
@@ -114,8 +114,8 @@ func TestInvokeKeyRotationScheduleEvents(t *testing.T) {
 // debug a rotation: the secret ends up holding a new working key.
 func TestInvokeKeyRotationSteps(t *testing.T) {
 	env, emu := hygieneEnv(t)
-	sm := smlocal.New(t)
-	keyID, value, err := emu.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "orgwarden"})
+	sm := secretsmanagertest.New(t)
+	keyID, value, err := emu.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "orgwarden"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,45 +14,46 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal"
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
-	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
+	locals3 "github.com/orgwarden/orgwarden/testenv/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/sqs/sqstest"
 )
 
 // offboardingEnv serves an organization with the three people of
 // functions/offboarding/examples/sqs-event.json, a journal bucket and a
 // dead-letter queue, and returns the environment the function reads.
-func offboardingEnv(t *testing.T) (map[string]string, *emulator.Emulator, *locals3.Server) {
+func offboardingEnv(t *testing.T) (map[string]string, *adminapi.Emulator, *locals3.Server) {
 	t.Helper()
 	ctx := context.Background()
-	srv := emulatortest.New(t, emulator.Options{})
+	srv := adminapitest.New(t, adminapi.Options{})
 	emu := srv.Emulator
-	proj, err := emu.AddProject(emulator.NewProject{Name: "research"})
+	proj, err := emu.AddProject(adminapi.NewProject{Name: "research"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, email := range []string{"alice.leaver@example.com", "bob.leaver@example.com"} {
-		id, err := emu.AddUser(emulator.NewUser{Email: email})
+		id, err := emu.AddUser(adminapi.NewUser{Email: email})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := emu.AddProjectUser(proj, id, "owner"); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := emu.AddProjectAPIKey(proj, emulator.NewProjectAPIKey{Name: "notebook", OwnerUserID: id}); err != nil {
+		if _, _, err := emu.AddProjectAPIKey(proj, adminapi.NewProjectAPIKey{Name: "notebook", OwnerUserID: id}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := emu.AddInvite(emulator.NewInvite{Email: "carol.leaver@example.com"}); err != nil {
+	if _, err := emu.AddInvite(adminapi.NewInvite{Email: "carol.leaver@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	s3srv := locals3.New(t)
+	s3srv := s3test.New(t)
 	if err := s3srv.CreateBucket(ctx, "journal"); err != nil {
 		t.Fatal(err)
 	}
-	sqsSrv := localsqs.New(t)
+	sqsSrv := sqstest.New(t)
 	dlq, err := sqsSrv.CreateQueue(ctx, "offboarding-dlq", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +172,7 @@ func TestRunOffboardingDryRun(t *testing.T) {
 func TestRestoreTrustsOnlyOrgwardensRecords(t *testing.T) {
 	ctx := context.Background()
 	env, emu, s3srv := offboardingEnv(t)
-	if _, err := emu.AddUser(emulator.NewUser{Email: "olivia.owner@example.com", Role: "owner"}); err != nil {
+	if _, err := emu.AddUser(adminapi.NewUser{Email: "olivia.owner@example.com", Role: "owner"}); err != nil {
 		t.Fatal(err)
 	}
 	env["ORGWARDEN_ALLOW_OWNERS"] = "true"

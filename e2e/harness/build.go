@@ -28,7 +28,7 @@ var Functions = []string{"keyrotation", "invitecleanup", "auditexport", "offboar
 // repository (the Runtime API harness's own test function). Its binary
 // size, zip size and init time are the baselines the report quotes ratios
 // against: what any Go Lambda costs before orgwarden adds anything.
-const MinimalFunction = "shared/runtimeapi/testdata/fn"
+const MinimalFunction = "testenv/runtimeapi/testdata/fn"
 
 // Binary is a built bootstrap.
 type Binary struct {

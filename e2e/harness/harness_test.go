@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 func TestFailuresReadsPartialBatchResponses(t *testing.T) {

@@ -13,9 +13,9 @@ import (
 
 	infraconfig "github.com/orgwarden/orgwarden/infra/config"
 	"github.com/orgwarden/orgwarden/infra/fnenv"
-	"github.com/orgwarden/orgwarden/shared/awslocal/stack"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/stack"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // World is one deployment of orgwarden on loopback: an organization on the
@@ -27,7 +27,7 @@ import (
 type World struct {
 	// Config is the stack configuration; its defaults are infra/config's.
 	Config   infraconfig.Config
-	Emulator *emulator.Emulator
+	Emulator *adminapi.Emulator
 	// APIURL is the emulator's base URL, ending in /v1.
 	APIURL string
 	AWS    *stack.Stack
@@ -46,8 +46,8 @@ type Resources struct {
 // WorldOptions describe a world.
 type WorldOptions struct {
 	// Emulator and APIURL: the Admin API, already served (tests serve it
-	// with emulatortest, which validates every request against the spec).
-	Emulator *emulator.Emulator
+	// with adminapitest, which validates every request against the spec).
+	Emulator *adminapi.Emulator
 	APIURL   string
 	// Configure adjusts the stack configuration before resources are made.
 	Configure func(*infraconfig.Config)
@@ -101,7 +101,7 @@ func (w *World) provision(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("offboarding timeout: %w", err)
 	}
-	keyID, value, err := w.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "orgwarden-admin", LastUsedAt: time.Now()})
+	keyID, value, err := w.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "orgwarden-admin", LastUsedAt: time.Now()})
 	if err != nil {
 		return fmt.Errorf("mint admin key: %w", err)
 	}

@@ -22,12 +22,12 @@ import (
 	"github.com/orgwarden/orgwarden/infra/fnenv"
 	"github.com/orgwarden/orgwarden/infra/stack"
 	"github.com/orgwarden/orgwarden/shared/app"
-	"github.com/orgwarden/orgwarden/shared/awslocal"
-	"github.com/orgwarden/orgwarden/shared/awslocal/eventbridge"
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
-	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
 	sharedconfig "github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/eventbridge/eventbridgetest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager/secretsmanagertest"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
 )
 
 func TestMain(m *testing.M) {
@@ -153,9 +153,9 @@ func resolve(t *testing.T, res map[string]resource, arns map[string]string, v an
 // rolls back on its first deployment.
 func TestCreateTimeTestSecretPasses(t *testing.T) {
 	cfg, res := synthesize(t)
-	sm := smlocal.New(t)
-	eb := eventbridge.New(t)
-	s3srv := locals3.New(t)
+	sm := secretsmanagertest.New(t)
+	eb := eventbridgetest.New(t)
+	s3srv := s3test.New(t)
 	smc := sm.Client()
 
 	// The buckets the functions write to (their run reports).

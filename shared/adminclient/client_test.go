@@ -13,13 +13,13 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/logging"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
 )
 
-func newClient(t *testing.T, srv *emulatortest.Server, mod func(*adminclient.Options)) (*adminclient.Client, *logtest.Buffer) {
+func newClient(t *testing.T, srv *adminapitest.Server, mod func(*adminclient.Options)) (*adminclient.Client, *logtest.Buffer) {
 	t.Helper()
 	logs := &logtest.Buffer{}
 	opts := adminclient.Options{
@@ -38,9 +38,9 @@ func newClient(t *testing.T, srv *emulatortest.Server, mod func(*adminclient.Opt
 	return c, logs
 }
 
-func smallOrg(t *testing.T, options ...emulatortest.Option) *emulatortest.Server {
-	seed := emulator.SmallSeed(7)
-	return emulatortest.New(t, emulator.Options{Seed: &seed}, options...)
+func smallOrg(t *testing.T, options ...adminapitest.Option) *adminapitest.Server {
+	seed := adminapi.SmallSeed(7)
+	return adminapitest.New(t, adminapi.Options{Seed: &seed}, options...)
 }
 
 func ids[T any](t *testing.T, items []T, id func(T) string) []string {
@@ -67,28 +67,28 @@ func equalSets(t *testing.T, what string, got, want []string) {
 
 // iterateAll lists every resource family of the organization and compares
 // the result with the emulator's store.
-func iterateAll(t *testing.T, ctx context.Context, c *adminclient.Client, emu *emulator.Emulator) {
+func iterateAll(t *testing.T, ctx context.Context, c *adminclient.Client, emu *adminapi.Emulator) {
 	t.Helper()
 	users, err := adminclient.Collect(c.Users(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}
 	equalSets(t, "users", ids(t, users, func(u openai.OrganizationUser) string { return u.ID }),
-		ids(t, emu.Users(), func(u emulator.User) string { return u.ID }))
+		ids(t, emu.Users(), func(u adminapi.User) string { return u.ID }))
 
 	invites, err := adminclient.Collect(c.Invites(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}
 	equalSets(t, "invites", ids(t, invites, func(i openai.Invite) string { return i.ID }),
-		ids(t, emu.Invites(), func(i emulator.Invite) string { return i.ID }))
+		ids(t, emu.Invites(), func(i adminapi.Invite) string { return i.ID }))
 
 	projects, err := adminclient.Collect(c.Projects(ctx, true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	equalSets(t, "projects", ids(t, projects, func(p openai.Project) string { return p.ID }),
-		ids(t, emu.Projects(), func(p emulator.Project) string { return p.ID }))
+		ids(t, emu.Projects(), func(p adminapi.Project) string { return p.ID }))
 
 	for _, p := range projects {
 		keys, err := adminclient.Collect(c.ProjectAPIKeys(ctx, p.ID))
@@ -96,7 +96,7 @@ func iterateAll(t *testing.T, ctx context.Context, c *adminclient.Client, emu *e
 			t.Fatal(err)
 		}
 		equalSets(t, "keys of "+p.ID, ids(t, keys, func(k openai.ProjectAPIKey) string { return k.ID }),
-			ids(t, emu.ProjectAPIKeys(p.ID), func(k emulator.ProjectAPIKey) string { return k.ID }))
+			ids(t, emu.ProjectAPIKeys(p.ID), func(k adminapi.ProjectAPIKey) string { return k.ID }))
 		if p.Status == "archived" {
 			// Archived projects have no members or service accounts; the
 			// emulator answers 400 as for any change to them.
@@ -107,13 +107,13 @@ func iterateAll(t *testing.T, ctx context.Context, c *adminclient.Client, emu *e
 			t.Fatal(err)
 		}
 		equalSets(t, "members of "+p.ID, ids(t, members, func(u openai.ProjectUser) string { return u.ID }),
-			ids(t, emu.ProjectUsers(p.ID), func(u emulator.ProjectUser) string { return u.UserID }))
+			ids(t, emu.ProjectUsers(p.ID), func(u adminapi.ProjectUser) string { return u.UserID }))
 		sas, err := adminclient.Collect(c.ServiceAccounts(ctx, p.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
 		equalSets(t, "service accounts of "+p.ID, ids(t, sas, func(s openai.ProjectServiceAccount) string { return s.ID }),
-			ids(t, emu.ServiceAccounts(p.ID), func(s emulator.ServiceAccount) string { return s.ID }))
+			ids(t, emu.ServiceAccounts(p.ID), func(s adminapi.ServiceAccount) string { return s.ID }))
 	}
 
 	admin, err := adminclient.Collect(c.AdminAPIKeys(ctx))
@@ -121,7 +121,7 @@ func iterateAll(t *testing.T, ctx context.Context, c *adminclient.Client, emu *e
 		t.Fatal(err)
 	}
 	equalSets(t, "admin keys", ids(t, admin, func(k openai.AdminAPIKey) string { return k.ID }),
-		ids(t, emu.AdminAPIKeys(), func(k emulator.AdminAPIKey) string { return k.ID }))
+		ids(t, emu.AdminAPIKeys(), func(k adminapi.AdminAPIKey) string { return k.ID }))
 
 	// Tenant-scoped events are listed only with tenant_only=true; the two
 	// listings together are the whole log.
@@ -151,7 +151,7 @@ func TestIterateEveryResourceExactly(t *testing.T) {
 // seeded organization without losing or repeating an item.
 func TestIterationSurvivesFaults(t *testing.T) {
 	srv := smallOrg(t)
-	if err := srv.Emulator.SetFaults(emulator.Faults{
+	if err := srv.Emulator.SetFaults(adminapi.Faults{
 		RateLimited: 0.10, ServerError: 0.03, Unavailable: 0.02,
 		RetryAfter: 5 * time.Millisecond, Seed: 42,
 	}); err != nil {
@@ -183,7 +183,7 @@ func TestIterationSurvivesFaults(t *testing.T) {
 func TestRetryAfterIsHonoured(t *testing.T) {
 	srv := smallOrg(t)
 	wait := 1200 * time.Millisecond
-	srv.Emulator.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/users", Status: 429, RetryAfter: wait})
+	srv.Emulator.InjectFault(adminapi.Rule{Method: "GET", PathPattern: "/organization/users", Status: 429, RetryAfter: wait})
 	c, _ := newClient(t, srv, nil)
 	start := time.Now()
 	if _, err := c.UserByEmail(context.Background(), srv.Emulator.Users()[0].Email); err != nil {
@@ -233,14 +233,14 @@ func TestLookups(t *testing.T) {
 		t.Errorf("unknown email: %v", err)
 	}
 
-	projectID, err := emu.AddProject(emulator.NewProject{Name: "lookups"})
+	projectID, err := emu.AddProject(adminapi.NewProject{Name: "lookups"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := emu.AddProjectUser(projectID, want.ID, "owner"); err != nil {
 		t.Fatal(err)
 	}
-	keyID, _, err := emu.AddProjectAPIKey(projectID, emulator.NewProjectAPIKey{Name: "mine", OwnerUserID: want.ID})
+	keyID, _, err := emu.AddProjectAPIKey(projectID, adminapi.NewProjectAPIKey{Name: "mine", OwnerUserID: want.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestLookups(t *testing.T) {
 		t.Errorf("KeysOwnedBy = %v, %v", keys, err)
 	}
 
-	inviteID, err := emu.AddInvite(emulator.NewInvite{Email: "New.Hire@Example.com"})
+	inviteID, err := emu.AddInvite(adminapi.NewInvite{Email: "New.Hire@Example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,12 +277,12 @@ func TestLookups(t *testing.T) {
 
 func TestProjectsOfUserWithAndWithoutTheUsersProjectList(t *testing.T) {
 	for _, omit := range []bool{false, true} {
-		seed := emulator.SmallSeed(7)
-		srv := emulatortest.New(t, emulator.Options{Seed: &seed, OmitUserProjects: omit})
+		seed := adminapi.SmallSeed(7)
+		srv := adminapitest.New(t, adminapi.Options{Seed: &seed, OmitUserProjects: omit})
 		emu := srv.Emulator
 		c, _ := newClient(t, srv, nil)
 		ctx := context.Background()
-		uid, err := emu.AddUser(emulator.NewUser{Email: "both@example.com"})
+		uid, err := emu.AddUser(adminapi.NewUser{Email: "both@example.com"})
 		if err != nil {
 			t.Fatal(err)
 		}

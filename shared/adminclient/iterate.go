@@ -13,6 +13,10 @@ import (
 // follow but gives no way to reach them is an error, never the end of the
 // list, and every list has a page ceiling. The SDK's auto-pagers are not
 // used: they end a list silently on a missing cursor or an empty page.
+//
+// Every list is lazy and reusable: building one sends nothing, and each
+// range over it reads the whole list afresh from its first page
+// (TestListsAreLazyAndReusable).
 
 func (c *Client) limit() param.Opt[int64] { return openai.Int(int64(c.opts.PageSize)) }
 

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // fixture is a small organization with one of everything to change.
@@ -16,7 +16,7 @@ type fixture struct {
 	projectID, userID, userEmail, keyID, saID, inviteID, adminKeyID string
 }
 
-func newFixture(t *testing.T, emu *emulator.Emulator) fixture {
+func newFixture(t *testing.T, emu *adminapi.Emulator) fixture {
 	t.Helper()
 	var f fixture
 	var err error
@@ -26,19 +26,19 @@ func newFixture(t *testing.T, emu *emulator.Emulator) fixture {
 			t.Fatal(e)
 		}
 	}
-	f.projectID, err = emu.AddProject(emulator.NewProject{Name: "fixture"})
+	f.projectID, err = emu.AddProject(adminapi.NewProject{Name: "fixture"})
 	must(err)
 	f.userEmail = "leaver@example.com"
-	f.userID, err = emu.AddUser(emulator.NewUser{Email: f.userEmail, Role: "reader"})
+	f.userID, err = emu.AddUser(adminapi.NewUser{Email: f.userEmail, Role: "reader"})
 	must(err)
 	must(emu.AddProjectUser(f.projectID, f.userID, "member"))
-	f.keyID, _, err = emu.AddProjectAPIKey(f.projectID, emulator.NewProjectAPIKey{Name: "laptop", OwnerUserID: f.userID})
+	f.keyID, _, err = emu.AddProjectAPIKey(f.projectID, adminapi.NewProjectAPIKey{Name: "laptop", OwnerUserID: f.userID})
 	must(err)
-	f.saID, err = emu.AddServiceAccount(f.projectID, emulator.NewServiceAccount{Name: "ci"})
+	f.saID, err = emu.AddServiceAccount(f.projectID, adminapi.NewServiceAccount{Name: "ci"})
 	must(err)
-	f.inviteID, err = emu.AddInvite(emulator.NewInvite{Email: "pending@example.com"})
+	f.inviteID, err = emu.AddInvite(adminapi.NewInvite{Email: "pending@example.com"})
 	must(err)
-	f.adminKeyID, _, err = emu.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "old-admin"})
+	f.adminKeyID, _, err = emu.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "old-admin"})
 	must(err)
 	return f
 }
@@ -186,7 +186,7 @@ func TestCreatesAreNeverRetried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			emu.ResetRequests()
 			// The server applies the create, then the response is lost.
-			emu.InjectFault(emulator.Rule{Method: tt.method, PathPattern: tt.pattern, Status: 503, AfterCommit: true})
+			emu.InjectFault(adminapi.Rule{Method: tt.method, PathPattern: tt.pattern, Status: 503, AfterCommit: true})
 			err := tt.create()
 			if err == nil || !adminclient.IsTransient(err) {
 				t.Fatalf("want a transient error, got %v", err)
@@ -242,7 +242,7 @@ func TestKeyMaterialNeverInLogsOrErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs = append(errs, changeEverything(t, ctx, c, f, emu.Users()[5].ID)...)
-	emu.InjectFault(emulator.Rule{Method: "DELETE", Status: 500, Count: 2})
+	emu.InjectFault(adminapi.Rule{Method: "DELETE", Status: 500, Count: 2})
 	_, err = c.DeleteInvite(ctx, "invite-nope", "x@example.com", "test")
 	errs = append(errs, err)
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 // listCase is one list of the client, drained to a count.
@@ -19,7 +19,7 @@ type listCase struct {
 	// page without last_id is still complete.
 	itemCursor bool
 	drain      func(context.Context, *adminclient.Client) (int, error)
-	want       func(*emulator.Emulator) int
+	want       func(*adminapi.Emulator) int
 }
 
 func count[T any](seq func(yield func(T, error) bool)) (int, error) {
@@ -35,7 +35,7 @@ func count[T any](seq func(yield func(T, error) bool)) (int, error) {
 
 // listCases are every list of the client, each over an organization part
 // that takes several pages of 2.
-func listCases(t *testing.T, srv *emulatortest.Server) []listCase {
+func listCases(t *testing.T, srv *adminapitest.Server) []listCase {
 	t.Helper()
 	emu := srv.Emulator
 	// The newest ten or so audit events: a few pages, not 1,500.
@@ -67,12 +67,12 @@ func listCases(t *testing.T, srv *emulatortest.Server) []listCase {
 	}
 	// Top up the lists the seed keeps short.
 	for i := len(emu.ServiceAccounts(saProj)); i < 5; i++ {
-		if _, err := emu.AddServiceAccount(saProj, emulator.NewServiceAccount{Name: fmt.Sprintf("paging-%d", i)}); err != nil {
+		if _, err := emu.AddServiceAccount(saProj, adminapi.NewServiceAccount{Name: fmt.Sprintf("paging-%d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := len(emu.AdminAPIKeys()); i < 5; i++ {
-		if _, _, err := emu.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: fmt.Sprintf("paging-%d", i)}); err != nil {
+		if _, _, err := emu.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: fmt.Sprintf("paging-%d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -84,41 +84,41 @@ func listCases(t *testing.T, srv *emulatortest.Server) []listCase {
 	return []listCase{
 		{"users", "/organization/users", false,
 			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.Users(ctx)) },
-			func(e *emulator.Emulator) int { return len(e.Users()) }},
+			func(e *adminapi.Emulator) int { return len(e.Users()) }},
 		{"invites", "/organization/invites", false,
 			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.Invites(ctx)) },
-			func(e *emulator.Emulator) int { return len(e.Invites()) }},
+			func(e *adminapi.Emulator) int { return len(e.Invites()) }},
 		{"projects", "/organization/projects", false,
 			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.Projects(ctx, true)) },
-			func(e *emulator.Emulator) int { return len(e.Projects()) }},
+			func(e *adminapi.Emulator) int { return len(e.Projects()) }},
 		{"project users", "/organization/projects/*/users", false,
 			func(ctx context.Context, c *adminclient.Client) (int, error) {
 				return count(c.ProjectUsers(ctx, usersProj))
 			},
-			func(e *emulator.Emulator) int { return len(e.ProjectUsers(usersProj)) }},
+			func(e *adminapi.Emulator) int { return len(e.ProjectUsers(usersProj)) }},
 		{"service accounts", "/organization/projects/*/service_accounts", false,
 			func(ctx context.Context, c *adminclient.Client) (int, error) {
 				return count(c.ServiceAccounts(ctx, saProj))
 			},
-			func(e *emulator.Emulator) int { return len(e.ServiceAccounts(saProj)) }},
+			func(e *adminapi.Emulator) int { return len(e.ServiceAccounts(saProj)) }},
 		{"project keys", "/organization/projects/*/api_keys", false,
 			func(ctx context.Context, c *adminclient.Client) (int, error) {
 				return count(c.ProjectAPIKeys(ctx, keysProj))
 			},
-			func(e *emulator.Emulator) int { return len(e.ProjectAPIKeys(keysProj)) }},
+			func(e *adminapi.Emulator) int { return len(e.ProjectAPIKeys(keysProj)) }},
 		{"audit logs", "/organization/audit_logs", false,
 			func(ctx context.Context, c *adminclient.Client) (int, error) {
 				return count(c.AuditLogs(ctx, recent))
 			},
-			func(*emulator.Emulator) int { return recentN }},
+			func(*adminapi.Emulator) int { return recentN }},
 		{"audit logs (SDK)", "/organization/audit_logs", false,
 			func(ctx context.Context, c *adminclient.Client) (int, error) {
 				return count(c.SDKAuditLogs(ctx, recent))
 			},
-			func(*emulator.Emulator) int { return recentN }},
+			func(*adminapi.Emulator) int { return recentN }},
 		{"admin keys", "/organization/admin_api_keys", true,
 			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.AdminAPIKeys(ctx)) },
-			func(e *emulator.Emulator) int { return len(e.AdminAPIKeys()) }},
+			func(e *adminapi.Emulator) int { return len(e.AdminAPIKeys()) }},
 	}
 }
 
@@ -136,19 +136,19 @@ func TestListsNeverEndOnABrokenCursor(t *testing.T) {
 	modes := []struct {
 		name string
 		// fault is injected; Skip 1: the first page is fine.
-		fault emulator.PageFault
+		fault adminapi.PageFault
 		want  outcome
 		// wantItemCursor, when set, overrides want for admin keys.
 		wantItemCursor *outcome
 	}{
-		{"page 2 says has_more without last_id", emulator.PageFault{Mode: emulator.PageNoCursor, Skip: 1}, incomplete, ptr(complete)},
-		{"first page says has_more without last_id", emulator.PageFault{Mode: emulator.PageNoCursor}, incomplete, ptr(complete)},
-		{"page 2 repeats page 1", emulator.PageFault{Mode: emulator.PageRepeat, Skip: 1}, incomplete, nil},
-		{"page 3 repeats page 2", emulator.PageFault{Mode: emulator.PageRepeat, Skip: 2}, incomplete, nil},
-		{"one inconsistent page, read again", emulator.PageFault{Mode: emulator.PageNoCursor, Skip: 1, Count: 1}, complete, nil},
+		{"page 2 says has_more without last_id", adminapi.PageFault{Mode: adminapi.PageNoCursor, Skip: 1}, incomplete, ptr(complete)},
+		{"first page says has_more without last_id", adminapi.PageFault{Mode: adminapi.PageNoCursor}, incomplete, ptr(complete)},
+		{"page 2 repeats page 1", adminapi.PageFault{Mode: adminapi.PageRepeat, Skip: 1}, incomplete, nil},
+		{"page 3 repeats page 2", adminapi.PageFault{Mode: adminapi.PageRepeat, Skip: 2}, incomplete, nil},
+		{"one inconsistent page, read again", adminapi.PageFault{Mode: adminapi.PageNoCursor, Skip: 1, Count: 1}, complete, nil},
 		// Empty pages with a fresh cursor each time: admin keys page after
 		// their last item, so an empty page with has_more is incomplete there.
-		{"a cursor that never ends", emulator.PageFault{Mode: emulator.PageEndless}, ceiling, ptr(incomplete)},
+		{"a cursor that never ends", adminapi.PageFault{Mode: adminapi.PageEndless}, ceiling, ptr(incomplete)},
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
@@ -203,8 +203,8 @@ func TestPageCeilingDefault(t *testing.T) {
 	if adminclient.DefaultMaxPages < 100_000 {
 		t.Errorf("DefaultMaxPages = %d", adminclient.DefaultMaxPages)
 	}
-	srv := emulatortest.New(t, emulator.Options{})
-	if err := srv.Emulator.InjectPageFault(emulator.PageFault{PathPattern: "/organization/users", Mode: emulator.PageEndless}); err != nil {
+	srv := adminapitest.New(t, adminapi.Options{})
+	if err := srv.Emulator.InjectPageFault(adminapi.PageFault{PathPattern: "/organization/users", Mode: adminapi.PageEndless}); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := newClient(t, srv, func(o *adminclient.Options) { o.MaxPages = 3 })

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // A client whose key was revoked asks Refresh once, however many requests
@@ -18,7 +18,7 @@ import (
 // key under test never swaps it.
 func TestRefreshOn401(t *testing.T) {
 	srv := smallOrg(t)
-	newID, newKey, err := srv.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "after rotation"})
+	newID, newKey, err := srv.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "after rotation"})
 	if err != nil {
 		t.Fatal(err)
 	}

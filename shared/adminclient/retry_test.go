@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 func TestRefusedKeyErrorCarriesServerMessageOnce(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{})
+	srv := adminapitest.New(t, adminapi.Options{})
 	key := "sk-admin-" + strings.Repeat("q", 40) // planted: the emulator does not know it
 	c, _ := newClient(t, srv, func(o *adminclient.Options) { o.AdminKey = logging.Secret(key) })
 	_, err := adminclient.Collect(c.Invites(t.Context()))
@@ -31,14 +31,14 @@ func TestRefusedKeyErrorCarriesServerMessageOnce(t *testing.T) {
 }
 
 func TestOnRetryHearsEveryRetry(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{})
+	srv := adminapitest.New(t, adminapi.Options{})
 	var mu sync.Mutex
 	var notices []adminclient.RetryNotice
 	c, _ := newClient(t, srv, func(o *adminclient.Options) {
 		o.MaxRetries = 3
 		o.OnRetry = func(n adminclient.RetryNotice) { mu.Lock(); notices = append(notices, n); mu.Unlock() }
 	})
-	srv.Emulator.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/users", Status: 429, RetryAfter: 2 * time.Millisecond, Count: 2})
+	srv.Emulator.InjectFault(adminapi.Rule{Method: "GET", PathPattern: "/organization/users", Status: 429, RetryAfter: 2 * time.Millisecond, Count: 2})
 	if _, err := adminclient.Collect(c.Users(t.Context())); err != nil {
 		t.Fatal(err)
 	}

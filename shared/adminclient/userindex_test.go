@@ -9,19 +9,19 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 func TestUserIndexListsOnceAndRereadsHits(t *testing.T) {
 	ctx := context.Background()
-	srv := emulatortest.New(t, emulator.Options{})
+	srv := adminapitest.New(t, adminapi.Options{})
 	for i := range 250 {
-		if _, err := srv.Emulator.AddUser(emulator.NewUser{Email: fmt.Sprintf("u%03d@example.com", i)}); err != nil {
+		if _, err := srv.Emulator.AddUser(adminapi.NewUser{Email: fmt.Sprintf("u%03d@example.com", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	alice, err := srv.Emulator.AddUser(emulator.NewUser{Email: "alice@example.com"})
+	alice, err := srv.Emulator.AddUser(adminapi.NewUser{Email: "alice@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestUserIndexListsOnceAndRereadsHits(t *testing.T) {
 	}
 
 	// A failed listing is not kept: the next lookup lists again.
-	srv.Emulator.InjectFault(emulator.Rule{Method: http.MethodGet, PathPattern: "/organization/users", Status: http.StatusForbidden, Count: 2})
+	srv.Emulator.InjectFault(adminapi.Rule{Method: http.MethodGet, PathPattern: "/organization/users", Status: http.StatusForbidden, Count: 2})
 	if _, err := x.UserByEmail(ctx, "ghost0@example.com"); err == nil || errors.Is(err, adminclient.ErrNotFound) {
 		t.Fatalf("lookup during a failing listing: %v, want the API's error", err)
 	}

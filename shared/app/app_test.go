@@ -8,8 +8,8 @@ import (
 
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 func load(t *testing.T, env map[string]string) (*Deps, *bytes.Buffer) {
@@ -23,7 +23,7 @@ func load(t *testing.T, env map[string]string) (*Deps, *bytes.Buffer) {
 }
 
 func TestMaxRetriesZeroMeansNoRetry(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{})
+	srv := adminapitest.New(t, adminapi.Options{})
 	tests := []struct {
 		retries string
 		want    int // requests sent for one failing call
@@ -39,7 +39,7 @@ func TestMaxRetriesZeroMeansNoRetry(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv.Emulator.ResetRequests()
-		srv.Emulator.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/users", Status: 500, Count: 10})
+		srv.Emulator.InjectFault(adminapi.Rule{Method: "GET", PathPattern: "/organization/users", Status: 500, Count: 10})
 		if _, err := adminclient.Collect(c.Users(context.Background())); err == nil {
 			t.Fatal("want an error")
 		}
@@ -51,7 +51,7 @@ func TestMaxRetriesZeroMeansNoRetry(t *testing.T) {
 }
 
 func TestDryRunCanOnlyBeAddedPerRun(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{})
+	srv := adminapitest.New(t, adminapi.Options{})
 	for _, tt := range []struct {
 		configured string
 		perRun     bool

@@ -19,9 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgwarden/orgwarden/shared/logging"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 	"github.com/orgwarden/orgwarden/shared/summary"
-	"github.com/orgwarden/orgwarden/shared/summary/summarytest"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
+	"github.com/orgwarden/orgwarden/testenv/summarytest"
 )
 
 type fakeBus struct {

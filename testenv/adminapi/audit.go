@@ -1,10 +1,10 @@
-package emulator
+package adminapi
 
 import (
 	"encoding/json"
 	"strings"
 
-	"github.com/orgwarden/orgwarden/shared/emulator/internal/auditlog"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/internal/auditlog"
 )
 
 // Audit events for mutations. The actor is the admin key used, as the API

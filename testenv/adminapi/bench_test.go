@@ -1,4 +1,4 @@
-package emulator_test
+package adminapi_test
 
 import (
 	"fmt"
@@ -8,21 +8,21 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // BenchmarkSeedLarge builds the benchmark organization (10,000 users, 500
 // projects, 20 keys each, 1,000,000 audit events) and reports the heap it
 // keeps.
 func BenchmarkSeedLarge(b *testing.B) {
-	seed := emulator.LargeSeed(1)
-	var keep *emulator.Emulator
+	seed := adminapi.LargeSeed(1)
+	var keep *adminapi.Emulator
 	var before, after runtime.MemStats
 	for b.Loop() {
 		keep = nil
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		emu, err := emulator.New(emulator.Options{Seed: &seed, Clock: fixedClock})
+		emu, err := adminapi.New(adminapi.Options{Seed: &seed, Clock: fixedClock})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -37,8 +37,8 @@ func BenchmarkSeedLarge(b *testing.B) {
 // BenchmarkAuditPage serves one audit-log page from the large organization,
 // in process (no network), for the access patterns the exporter uses.
 func BenchmarkAuditPage(b *testing.B) {
-	seed := emulator.LargeSeed(1)
-	emu, err := emulator.New(emulator.Options{Seed: &seed, Clock: fixedClock})
+	seed := adminapi.LargeSeed(1)
+	emu, err := adminapi.New(adminapi.Options{Seed: &seed, Clock: fixedClock})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,7 +7,7 @@
 // default project and one admin key (AdminKey). SmallSeed is the demo
 // organization and LargeSeed the benchmark one (NamedSeed for flags).
 //
-// Use it in-process (emulatortest.New serves it on loopback and validates all
+// Use it in-process (adminapitest.New serves it on loopback and validates all
 // traffic against the spec) or standalone behind http.Server. Clients use
 // <server>/v1 as base URL and an admin key as bearer token:
 //
@@ -115,4 +115,4 @@
 // alert_…, audit_log-…_yyyymmdd, rl-<model>. Key values are sk-admin-…,
 // sk-proj-…, sk-svcacct-… from a seeded generator; lists show them redacted
 // as sk-admin...abcd. IssuedSecrets returns every value ever issued.
-package emulator
+package adminapi

@@ -1,4 +1,4 @@
-package emulator
+package adminapi
 
 import (
 	"errors"
@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/emulator/internal/auditlog"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/internal/auditlog"
 )
 
 // Invite statuses.

@@ -1,4 +1,4 @@
-package emulator_test
+package adminapi_test
 
 import (
 	"context"
@@ -16,36 +16,36 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 func TestParseFaults(t *testing.T) {
 	good := []struct {
 		in   string
-		want emulator.Faults
+		want adminapi.Faults
 	}{
-		{"", emulator.Faults{}},
-		{"429=0.1,500=0.05,503=0.01,reset=0.02,latency=20ms,retry-after=20ms", emulator.Faults{
+		{"", adminapi.Faults{}},
+		{"429=0.1,500=0.05,503=0.01,reset=0.02,latency=20ms,retry-after=20ms", adminapi.Faults{
 			RateLimited: 0.1, ServerError: 0.05, Unavailable: 0.01, Reset: 0.02, Latency: 20 * time.Millisecond, RetryAfter: 20 * time.Millisecond}},
-		{" reset=1 , reset-after-commit=true, seed=9 ", emulator.Faults{Reset: 1, ResetAfterCommit: true, Seed: 9}},
+		{" reset=1 , reset-after-commit=true, seed=9 ", adminapi.Faults{Reset: 1, ResetAfterCommit: true, Seed: 9}},
 	}
 	for _, tc := range good {
-		got, err := emulator.ParseFaults(tc.in)
+		got, err := adminapi.ParseFaults(tc.in)
 		if err != nil || got != tc.want {
 			t.Errorf("ParseFaults(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
 			continue
 		}
-		if again, err := emulator.ParseFaults(got.String()); err != nil || again != got {
+		if again, err := adminapi.ParseFaults(got.String()); err != nil || again != got {
 			t.Errorf("String() %q does not parse back: %+v %v", got.String(), again, err)
 		}
 	}
 	for _, bad := range []string{"429=1.5", "429=-0.1", "500=0.6,503=0.6", "latency=soon", "latency=-1s", "bogus=1", "429", "reset-after-commit=maybe", "seed=-1"} {
-		if _, err := emulator.ParseFaults(bad); err == nil {
+		if _, err := adminapi.ParseFaults(bad); err == nil {
 			t.Errorf("ParseFaults(%q) accepted", bad)
 		}
 	}
-	if _, err := emulator.New(emulator.Options{Faults: emulator.Faults{RateLimited: 2}}); err == nil {
+	if _, err := adminapi.New(adminapi.Options{Faults: adminapi.Faults{RateLimited: 2}}); err == nil {
 		t.Error("New accepted a rate above 1")
 	}
 }
@@ -53,7 +53,7 @@ func TestParseFaults(t *testing.T) {
 // oneShot sends a request on a fresh connection, so a dropped connection is
 // never retried by the transport. It returns the status, or an error when
 // the connection was dropped.
-func oneShot(srv *emulatortest.Server, method, path, body string) (int, http.Header, error) {
+func oneShot(srv *adminapitest.Server, method, path, body string) (int, http.Header, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -73,10 +73,10 @@ func oneShot(srv *emulatortest.Server, method, path, body string) (int, http.Hea
 	return res.StatusCode, res.Header, err
 }
 
-func faultSequence(t *testing.T, f emulator.Faults, n int) []string {
+func faultSequence(t *testing.T, f adminapi.Faults, n int) []string {
 	t.Helper()
 	// Thousands of identical requests: the contract is checked elsewhere.
-	srv := emulatortest.New(t, emulator.Options{Faults: f, Clock: fixedClock}, emulatortest.WithoutValidation())
+	srv := adminapitest.New(t, adminapi.Options{Faults: f, Clock: fixedClock}, adminapitest.WithoutValidation())
 	for range n {
 		_, _, _ = oneShot(srv, "GET", "/organization/projects", "")
 	}
@@ -88,7 +88,7 @@ func faultSequence(t *testing.T, f emulator.Faults, n int) []string {
 }
 
 func TestFaultsAreDeterministicBySeed(t *testing.T) {
-	f := emulator.Faults{RateLimited: 0.2, ServerError: 0.1, Unavailable: 0.1, Reset: 0.1, Seed: 42}
+	f := adminapi.Faults{RateLimited: 0.2, ServerError: 0.1, Unavailable: 0.1, Reset: 0.1, Seed: 42}
 	a, b := faultSequence(t, f, 150), faultSequence(t, f, 150)
 	if !slices.Equal(a, b) {
 		t.Fatalf("same seed, different faults:\n%v\n%v", a, b)
@@ -110,7 +110,7 @@ func TestFaultsAreDeterministicBySeed(t *testing.T) {
 
 func TestFaultRatesAreRespected(t *testing.T) {
 	const n = 2000
-	f := emulator.Faults{RateLimited: 0.1, ServerError: 0.05, Unavailable: 0.05, Reset: 0.05, Seed: 7}
+	f := adminapi.Faults{RateLimited: 0.1, ServerError: 0.05, Unavailable: 0.05, Reset: 0.05, Seed: 7}
 	seq := faultSequence(t, f, n)
 	count := map[string]int{}
 	for _, k := range seq {
@@ -137,8 +137,8 @@ func TestRateLimitedCarriesRetryAfter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprint(tc.retryAfter, tc.faultsOption), func(t *testing.T) {
-			srv := emulatortest.New(t, emulator.Options{Faults: emulator.Faults{RetryAfter: tc.faultsOption}})
-			srv.Emulator.InjectFault(emulator.Rule{PathPattern: "/organization/audit_logs", Status: 429, RetryAfter: tc.retryAfter})
+			srv := adminapitest.New(t, adminapi.Options{Faults: adminapi.Faults{RetryAfter: tc.faultsOption}})
+			srv.Emulator.InjectFault(adminapi.Rule{PathPattern: "/organization/audit_logs", Status: 429, RetryAfter: tc.retryAfter})
 			status, h, body := raw(t, srv, "GET", "/organization/audit_logs", srv.AdminKey, "")
 			if status != 429 || h.Get("Retry-After") != tc.seconds || h.Get("Retry-After-Ms") != tc.ms {
 				t.Fatalf("status %d Retry-After %q Retry-After-Ms %q", status, h.Get("Retry-After"), h.Get("Retry-After-Ms"))
@@ -151,8 +151,8 @@ func TestRateLimitedCarriesRetryAfter(t *testing.T) {
 }
 
 func TestResetDropsTheConnection(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{Clock: fixedClock})
-	srv.Emulator.InjectFault(emulator.Rule{PathPattern: "/organization/users", Reset: true})
+	srv := adminapitest.New(t, adminapi.Options{Clock: fixedClock})
+	srv.Emulator.InjectFault(adminapi.Rule{PathPattern: "/organization/users", Reset: true})
 	_, _, err := oneShot(srv, "GET", "/organization/users", "")
 	if err == nil {
 		t.Fatal("request completed through a reset")
@@ -167,10 +167,10 @@ func TestResetDropsTheConnection(t *testing.T) {
 }
 
 func TestFaultedMutationChangesNothing(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{Clock: fixedClock})
+	srv := adminapitest.New(t, adminapi.Options{Clock: fixedClock})
 	emu := srv.Emulator
 	projects, events := len(emu.Projects()), emu.AuditEventCount()
-	for _, rule := range []emulator.Rule{
+	for _, rule := range []adminapi.Rule{
 		{Method: "POST", PathPattern: "/organization/projects", Status: 500},
 		{Method: "POST", PathPattern: "/organization/projects", Status: 503},
 		{Method: "POST", PathPattern: "/organization/projects", Status: 429},
@@ -191,7 +191,7 @@ func TestFaultedMutationChangesNothing(t *testing.T) {
 }
 
 func TestAfterCommitFaults(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{Clock: fixedClock, Faults: emulator.Faults{Reset: 1, ResetAfterCommit: true}})
+	srv := adminapitest.New(t, adminapi.Options{Clock: fixedClock, Faults: adminapi.Faults{Reset: 1, ResetAfterCommit: true}})
 	emu := srv.Emulator
 	before := len(emu.Projects())
 	if _, _, err := oneShot(srv, "POST", "/organization/projects", `{"name":"applied"}`); err == nil {
@@ -209,10 +209,10 @@ func TestAfterCommitFaults(t *testing.T) {
 		t.Fatalf("request log %+v", reqs)
 	}
 
-	if err := emu.SetFaults(emulator.Faults{}); err != nil {
+	if err := emu.SetFaults(adminapi.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	emu.InjectFault(emulator.Rule{Method: "POST", PathPattern: "/v1/organization/invites", Status: 500, AfterCommit: true})
+	emu.InjectFault(adminapi.Rule{Method: "POST", PathPattern: "/v1/organization/invites", Status: 500, AfterCommit: true})
 	status, _, err := oneShot(srv, "POST", "/organization/invites", `{"email":"twice@example.com","role":"reader"}`)
 	if err != nil || status != 500 {
 		t.Fatalf("after-commit 500: %d %v", status, err)
@@ -236,7 +236,7 @@ func TestRulesTargetMethodPathAndCount(t *testing.T) {
 			keys = append(keys, k.ID)
 		}
 	}
-	emu.InjectFault(emulator.Rule{Method: "DELETE", PathPattern: "/organization/projects/*/api_keys/*", Status: 503, Count: 2})
+	emu.InjectFault(adminapi.Rule{Method: "DELETE", PathPattern: "/organization/projects/*/api_keys/*", Status: 503, Count: 2})
 	if _, err := org.Projects.APIKeys.Get(ctx, pid, keys[0]); err != nil {
 		t.Fatalf("GET matched a DELETE rule: %v", err)
 	}
@@ -253,8 +253,8 @@ func TestRulesTargetMethodPathAndCount(t *testing.T) {
 }
 
 func TestSDKRetriesHonourRetryAfterMs(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{Clock: fixedClock})
-	srv.Emulator.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/users", Status: 429, Count: 2, RetryAfter: 5 * time.Millisecond})
+	srv := adminapitest.New(t, adminapi.Options{Clock: fixedClock})
+	srv.Emulator.InjectFault(adminapi.Rule{Method: "GET", PathPattern: "/organization/users", Status: 429, Count: 2, RetryAfter: 5 * time.Millisecond})
 	c := srv.SDKClient(option.WithMaxRetries(3))
 	if _, err := c.Admin.Organization.Users.List(context.Background(), openai.AdminOrganizationUserListParams{}); err != nil {
 		t.Fatalf("SDK did not get through two 429s: %v", err)
@@ -269,7 +269,7 @@ func TestSDKRetriesHonourRetryAfterMs(t *testing.T) {
 }
 
 func TestLatencyIsAdded(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{Faults: emulator.Faults{Latency: time.Minute}})
+	srv := adminapitest.New(t, adminapi.Options{Faults: adminapi.Faults{Latency: time.Minute}})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	c := srv.SDKClient()
@@ -325,7 +325,7 @@ func TestFaultsUnderConcurrency(t *testing.T) {
 	emu := srv.Emulator
 	c := srv.SDKClient(option.WithMaxRetries(30), option.WithRequestTimeout(10*time.Second))
 	// 429s only: the SDK waits Retry-After-Ms (1ms) instead of backing off for seconds.
-	if err := emu.SetFaults(emulator.Faults{RateLimited: 0.3, RetryAfter: time.Millisecond, Seed: 3}); err != nil {
+	if err := emu.SetFaults(adminapi.Faults{RateLimited: 0.3, RetryAfter: time.Millisecond, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -337,12 +337,12 @@ func TestFaultsUnderConcurrency(t *testing.T) {
 			defer wg.Done()
 			for i := range 10 {
 				if w == 0 && i == 5 {
-					_ = emu.SetFaults(emulator.Faults{RateLimited: 0.1, RetryAfter: time.Millisecond, Seed: 4})
+					_ = emu.SetFaults(adminapi.Faults{RateLimited: 0.1, RetryAfter: time.Millisecond, Seed: 4})
 				}
 				if _, err := c.Admin.Organization.Projects.New(ctx, openai.AdminOrganizationProjectNewParams{Name: fmt.Sprintf("p-%d-%d", w, i)}); err != nil {
 					errs <- err
 				}
-				emu.InjectFault(emulator.Rule{Method: "GET", Status: 429, RetryAfter: time.Millisecond})
+				emu.InjectFault(adminapi.Rule{Method: "GET", Status: 429, RetryAfter: time.Millisecond})
 				if _, err := c.Admin.Organization.Users.List(ctx, openai.AdminOrganizationUserListParams{}); err != nil {
 					errs <- err
 				}

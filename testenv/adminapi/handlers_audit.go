@@ -1,4 +1,4 @@
-package emulator
+package adminapi
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/orgwarden/orgwarden/shared/emulator/internal/auditlog"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/internal/auditlog"
 )
 
 // listAuditLogs serves GET /organization/audit_logs: newest first, after

@@ -1,4 +1,4 @@
-package emulator
+package adminapi
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/emulator/internal/auditlog"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/internal/auditlog"
 )
 
 func listInvites(c *call) (any, *apiError) {

@@ -1,4 +1,4 @@
-package emulator
+package adminapi
 
 func listServiceAccounts(c *call) (any, *apiError) {
 	p, err := c.e.activeProject(c.params[0])

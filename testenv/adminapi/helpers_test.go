@@ -1,4 +1,4 @@
-package emulator_test
+package adminapi_test
 
 import (
 	"encoding/json"
@@ -13,8 +13,8 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/respjson"
 
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 // fixedNow keeps seeded ages and expiries reproducible across runs.
@@ -22,10 +22,10 @@ var fixedNow = time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
 
 func fixedClock() time.Time { return fixedNow }
 
-func smallServer(t testing.TB, options ...emulatortest.Option) *emulatortest.Server {
+func smallServer(t testing.TB, options ...adminapitest.Option) *adminapitest.Server {
 	t.Helper()
-	seed := emulator.SmallSeed(1)
-	return emulatortest.New(t, emulator.Options{Seed: &seed, Clock: fixedClock}, options...)
+	seed := adminapi.SmallSeed(1)
+	return adminapitest.New(t, adminapi.Options{Seed: &seed, Clock: fixedClock}, options...)
 }
 
 type pager[T any] interface {
@@ -71,7 +71,7 @@ func wantStatus(t testing.TB, what string, err error, status int) {
 }
 
 // raw sends one request with the given bearer key and returns status, headers and body.
-func raw(t testing.TB, srv *emulatortest.Server, method, path, key, body string) (int, http.Header, []byte) {
+func raw(t testing.TB, srv *adminapitest.Server, method, path, key, body string) (int, http.Header, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {

@@ -1,4 +1,4 @@
-package emulator_test
+package adminapi_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 type page struct {
@@ -97,12 +97,12 @@ func TestListsIterateExactlyTheStore(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"/organization/users", ids(emu.Users(), func(u emulator.User) string { return u.ID })},
-		{"/organization/invites", ids(emu.Invites(), func(i emulator.Invite) string { return i.ID })},
+		{"/organization/users", ids(emu.Users(), func(u adminapi.User) string { return u.ID })},
+		{"/organization/invites", ids(emu.Invites(), func(i adminapi.Invite) string { return i.ID })},
 		{"/organization/projects", activeProjects},
-		{"/organization/admin_api_keys", ids(emu.AdminAPIKeys(), func(k emulator.AdminAPIKey) string { return k.ID })},
-		{"/organization/projects/" + def + "/users", ids(emu.ProjectUsers(def), func(u emulator.ProjectUser) string { return u.UserID })},
-		{"/organization/projects/" + def + "/service_accounts", ids(emu.ServiceAccounts(def), func(s emulator.ServiceAccount) string { return s.ID })},
+		{"/organization/admin_api_keys", ids(emu.AdminAPIKeys(), func(k adminapi.AdminAPIKey) string { return k.ID })},
+		{"/organization/projects/" + def + "/users", ids(emu.ProjectUsers(def), func(u adminapi.ProjectUser) string { return u.UserID })},
+		{"/organization/projects/" + def + "/service_accounts", ids(emu.ServiceAccounts(def), func(s adminapi.ServiceAccount) string { return s.ID })},
 	}
 	for _, tc := range cases {
 		for _, limit := range []int{1, 3, 100} {
@@ -214,7 +214,7 @@ func TestCursorOfDeletedItemContinues(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after a deleted id: %v", err)
 	}
-	want := ids(before[3:6], func(i emulator.Invite) string { return i.ID })
+	want := ids(before[3:6], func(i adminapi.Invite) string { return i.ID })
 	if got := ids(next.Data, func(i openai.Invite) string { return i.ID }); !slices.Equal(got, want) {
 		t.Fatalf("next page %v, want %v", got, want)
 	}
@@ -241,9 +241,9 @@ func TestEmailsFilterAcceptsBothSpellings(t *testing.T) {
 }
 
 func TestAuditLogOrderAndBefore(t *testing.T) {
-	seed := emulator.SmallSeed(2)
+	seed := adminapi.SmallSeed(2)
 	seed.AuditEvents = 450
-	srv := emulatortest.New(t, emulator.Options{Seed: &seed, Clock: fixedClock})
+	srv := adminapitest.New(t, adminapi.Options{Seed: &seed, Clock: fixedClock})
 	ctx := context.Background()
 	org := srv.SDKClient().Admin.Organization
 	all := collect(t, org.AuditLogs.ListAutoPaging(ctx, openai.AdminOrganizationAuditLogListParams{Limit: openai.Int(37)}))

@@ -1,4 +1,4 @@
-package emulator_test
+package adminapi_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
-	"github.com/orgwarden/orgwarden/shared/contract"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/contract"
 )
 
 // implemented is every operation the emulator serves, by the spec's operationId.
@@ -52,7 +52,7 @@ func TestSDKContract(t *testing.T) {
 
 	t.Run("users", func(t *testing.T) {
 		users := collect(t, org.Users.ListAutoPaging(ctx, openai.AdminOrganizationUserListParams{Limit: openai.Int(7)}))
-		want := ids(emu.Users(), func(u emulator.User) string { return u.ID })
+		want := ids(emu.Users(), func(u adminapi.User) string { return u.ID })
 		if got := ids(users, func(u openai.OrganizationUser) string { return u.ID }); !slices.Equal(got, want) {
 			t.Fatalf("paged users %v, store %v", got, want)
 		}
@@ -89,7 +89,7 @@ func TestSDKContract(t *testing.T) {
 		}
 		decodedFully(t, "invite", *in)
 		all := collect(t, org.Invites.ListAutoPaging(ctx, openai.AdminOrganizationInviteListParams{Limit: openai.Int(5)}))
-		want := ids(emu.Invites(), func(i emulator.Invite) string { return i.ID })
+		want := ids(emu.Invites(), func(i adminapi.Invite) string { return i.ID })
 		if got := ids(all, func(i openai.Invite) string { return i.ID }); !slices.Equal(got, want) {
 			t.Fatalf("paged invites %v, store %v", got, want)
 		}
@@ -166,7 +166,7 @@ func TestSDKContract(t *testing.T) {
 			t.Fatalf("get project user: %v %+v", err, got)
 		}
 		members := collect(t, org.Projects.Users.ListAutoPaging(ctx, def, openai.AdminOrganizationProjectUserListParams{Limit: openai.Int(3)}))
-		want := ids(emu.ProjectUsers(def), func(p emulator.ProjectUser) string { return p.UserID })
+		want := ids(emu.ProjectUsers(def), func(p adminapi.ProjectUser) string { return p.UserID })
 		if got := ids(members, func(p openai.ProjectUser) string { return p.ID }); !slices.Equal(got, want) {
 			t.Fatalf("paged members %v, store %v", got, want)
 		}
@@ -208,7 +208,7 @@ func TestSDKContract(t *testing.T) {
 		if err := emu.AddProjectUser(projectID, owner.ID, "member"); err != nil {
 			t.Fatal(err)
 		}
-		userKey, _, err := emu.AddProjectAPIKey(projectID, emulator.NewProjectAPIKey{Name: "laptop", OwnerUserID: owner.ID})
+		userKey, _, err := emu.AddProjectAPIKey(projectID, adminapi.NewProjectAPIKey{Name: "laptop", OwnerUserID: owner.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +244,7 @@ func TestSDKContract(t *testing.T) {
 	t.Run("admin keys", func(t *testing.T) {
 		asc := collect(t, org.AdminAPIKeys.ListAutoPaging(ctx, openai.AdminOrganizationAdminAPIKeyListParams{Limit: openai.Int(1)}))
 		desc := collect(t, org.AdminAPIKeys.ListAutoPaging(ctx, openai.AdminOrganizationAdminAPIKeyListParams{Limit: openai.Int(2), Order: "desc"}))
-		want := ids(emu.AdminAPIKeys(), func(k emulator.AdminAPIKey) string { return k.ID })
+		want := ids(emu.AdminAPIKeys(), func(k adminapi.AdminAPIKey) string { return k.ID })
 		gotAsc := ids(asc, func(k openai.AdminAPIKey) string { return k.ID })
 		gotDesc := ids(desc, func(k openai.AdminAPIKey) string { return k.ID })
 		slices.Reverse(gotDesc)

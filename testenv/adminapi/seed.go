@@ -1,4 +1,4 @@
-package emulator
+package adminapi
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/emulator/internal/auditlog"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/internal/auditlog"
 )
 
 // Seed describes generated organization data. The same Seed (Value

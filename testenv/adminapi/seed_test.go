@@ -1,4 +1,4 @@
-package emulator_test
+package adminapi_test
 
 import (
 	"reflect"
@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
-func newSeeded(t testing.TB, s emulator.Seed) *emulator.Emulator {
+func newSeeded(t testing.TB, s adminapi.Seed) *adminapi.Emulator {
 	t.Helper()
-	emu, err := emulator.New(emulator.Options{Seed: &s, Clock: fixedClock})
+	emu, err := adminapi.New(adminapi.Options{Seed: &s, Clock: fixedClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func newSeeded(t testing.TB, s emulator.Seed) *emulator.Emulator {
 }
 
 // state is everything a seed decides.
-func state(emu *emulator.Emulator) map[string]any {
+func state(emu *adminapi.Emulator) map[string]any {
 	out := map[string]any{
 		"users": emu.Users(), "invites": emu.Invites(), "projects": emu.Projects(), "admin keys": emu.AdminAPIKeys(),
 		"secrets": emu.IssuedSecrets(), "events": emu.AuditEventIDs(),
@@ -33,7 +33,7 @@ func state(emu *emulator.Emulator) map[string]any {
 }
 
 func TestSeedIsDeterministic(t *testing.T) {
-	a, b := state(newSeeded(t, emulator.SmallSeed(5))), state(newSeeded(t, emulator.SmallSeed(5)))
+	a, b := state(newSeeded(t, adminapi.SmallSeed(5))), state(newSeeded(t, adminapi.SmallSeed(5)))
 	if !reflect.DeepEqual(a, b) {
 		for k := range a {
 			if !reflect.DeepEqual(a[k], b[k]) {
@@ -41,14 +41,14 @@ func TestSeedIsDeterministic(t *testing.T) {
 			}
 		}
 	}
-	c := state(newSeeded(t, emulator.SmallSeed(6)))
+	c := state(newSeeded(t, adminapi.SmallSeed(6)))
 	if reflect.DeepEqual(a["users"], c["users"]) || reflect.DeepEqual(a["events"], c["events"]) {
 		t.Fatal("different seed values gave the same organization")
 	}
 }
 
 func TestSmallSeedCoversTheCases(t *testing.T) {
-	emu := newSeeded(t, emulator.SmallSeed(1))
+	emu := newSeeded(t, adminapi.SmallSeed(1))
 	now := fixedNow
 	owners := 0
 	for _, u := range emu.Users() {
@@ -75,7 +75,7 @@ func TestSmallSeedCoversTheCases(t *testing.T) {
 	oldPending := false
 	for _, in := range emu.Invites() {
 		statuses[in.Status]++
-		if in.Status == emulator.InvitePending && now.Sub(in.CreatedAt) > 14*24*time.Hour {
+		if in.Status == adminapi.InvitePending && now.Sub(in.CreatedAt) > 14*24*time.Hour {
 			oldPending = true
 		}
 	}
@@ -117,7 +117,7 @@ func TestSmallSeedCoversTheCases(t *testing.T) {
 }
 
 func TestSeedSizesAreConfigurable(t *testing.T) {
-	s := emulator.Seed{Value: 3, Users: 120, Owners: 1, Projects: 200, MembersPerProject: 2, KeysPerProject: 1,
+	s := adminapi.Seed{Value: 3, Users: 120, Owners: 1, Projects: 200, MembersPerProject: 2, KeysPerProject: 1,
 		AuditEvents: 500, WideUserProjects: 200}
 	emu := newSeeded(t, s)
 	if len(emu.Users()) != 121 || len(emu.Projects()) != 200 || emu.AuditEventCount() != 500 {
@@ -125,7 +125,7 @@ func TestSeedSizesAreConfigurable(t *testing.T) {
 	}
 	var wide string
 	for _, u := range emu.Users() {
-		if u.Email == emulator.WideUserEmail {
+		if u.Email == adminapi.WideUserEmail {
 			wide = u.ID
 		}
 	}
@@ -148,26 +148,26 @@ func TestSeedSizesAreConfigurable(t *testing.T) {
 }
 
 func TestSeedValidation(t *testing.T) {
-	for _, s := range []emulator.Seed{
+	for _, s := range []adminapi.Seed{
 		{Users: 0, Owners: 0, Projects: 1},
 		{Users: 3, Owners: 4, Projects: 1},
 		{Users: 3, Owners: 1, Projects: 0},
 		{Users: 3, Owners: 1, Projects: 2, ArchivedProjects: 2},
 		{Users: 3, Owners: 1, Projects: 2, WideUserProjects: 3},
 	} {
-		if _, err := emulator.New(emulator.Options{Seed: &s}); err == nil || !strings.Contains(err.Error(), "seed") {
+		if _, err := adminapi.New(adminapi.Options{Seed: &s}); err == nil || !strings.Contains(err.Error(), "seed") {
 			t.Errorf("seed %+v accepted (%v)", s, err)
 		}
 	}
 }
 
 func TestNamedSeed(t *testing.T) {
-	for name, want := range map[string]emulator.Seed{"small": emulator.SmallSeed(4), "large": emulator.LargeSeed(4)} {
-		if got, err := emulator.NamedSeed(name, 4); err != nil || got != want {
+	for name, want := range map[string]adminapi.Seed{"small": adminapi.SmallSeed(4), "large": adminapi.LargeSeed(4)} {
+		if got, err := adminapi.NamedSeed(name, 4); err != nil || got != want {
 			t.Errorf("NamedSeed(%q) = %+v, %v", name, got, err)
 		}
 	}
-	if _, err := emulator.NamedSeed("medium", 1); err == nil {
+	if _, err := adminapi.NamedSeed("medium", 1); err == nil {
 		t.Error("NamedSeed accepted medium")
 	}
 }

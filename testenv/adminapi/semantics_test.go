@@ -1,4 +1,4 @@
-package emulator_test
+package adminapi_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -22,19 +22,19 @@ func TestAuthentication(t *testing.T) {
 	emu := srv.Emulator
 	def := emu.DefaultProjectID()
 	owner := emu.Users()[0]
-	_, projectKey, err := emu.AddProjectAPIKey(def, emulator.NewProjectAPIKey{OwnerUserID: owner.ID})
+	_, projectKey, err := emu.AddProjectAPIKey(def, adminapi.NewProjectAPIKey{OwnerUserID: owner.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	saID, err := emu.AddServiceAccount(def, emulator.NewServiceAccount{Name: "bot"})
+	saID, err := emu.AddServiceAccount(def, adminapi.NewServiceAccount{Name: "bot"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, saKey, err := emu.AddProjectAPIKey(def, emulator.NewProjectAPIKey{OwnerServiceAccountID: saID})
+	_, saKey, err := emu.AddProjectAPIKey(def, adminapi.NewProjectAPIKey{OwnerServiceAccountID: saID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, expired, err := emu.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "old", ExpiresAt: fixedNow.Add(-time.Minute)})
+	_, expired, err := emu.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "old", ExpiresAt: fixedNow.Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestLastOwnerIsProtected(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{Clock: fixedClock})
+	srv := adminapitest.New(t, adminapi.Options{Clock: fixedClock})
 	ctx := context.Background()
 	org := srv.SDKClient().Admin.Organization
 	owner := srv.Emulator.Users()[0]
@@ -96,7 +96,7 @@ func TestLastOwnerIsProtected(t *testing.T) {
 	_, err = org.Users.Update(ctx, owner.ID, openai.AdminOrganizationUserUpdateParams{Role: openai.String("reader")})
 	wantStatus(t, "demote last owner", err, 400)
 
-	second, err := srv.Emulator.AddUser(emulator.NewUser{Email: "second@example.com", Role: "owner"})
+	second, err := srv.Emulator.AddUser(adminapi.NewUser{Email: "second@example.com", Role: "owner"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestUserDeletionKeepsKeysInactive(t *testing.T) {
 	emu := srv.Emulator
 	ctx := context.Background()
 	org := srv.SDKClient().Admin.Organization
-	uid, err := emu.AddUser(emulator.NewUser{Email: "leaver@example.com"})
+	uid, err := emu.AddUser(adminapi.NewUser{Email: "leaver@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestUserDeletionKeepsKeysInactive(t *testing.T) {
 		if err := emu.AddProjectUser(p.ID, uid, "member"); err != nil {
 			t.Fatal(err)
 		}
-		k, _, err := emu.AddProjectAPIKey(p.ID, emulator.NewProjectAPIKey{Name: "leaver's key", OwnerUserID: uid})
+		k, _, err := emu.AddProjectAPIKey(p.ID, adminapi.NewProjectAPIKey{Name: "leaver's key", OwnerUserID: uid})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,10 +259,10 @@ func TestInviteLifecycle(t *testing.T) {
 
 	// Expiry follows the clock.
 	later, err := org.Invites.New(ctx, openai.AdminOrganizationInviteNewParams{Email: "late@example.com", Role: "reader"})
-	if err != nil || later.ExpiresAt-later.CreatedAt != int64(emulator.DefaultInviteTTL/time.Second) {
+	if err != nil || later.ExpiresAt-later.CreatedAt != int64(adminapi.DefaultInviteTTL/time.Second) {
 		t.Fatalf("new invite: %v %+v", err, later)
 	}
-	emu.AdvanceClock(emulator.DefaultInviteTTL + time.Second)
+	emu.AdvanceClock(adminapi.DefaultInviteTTL + time.Second)
 	got, err := org.Invites.Get(ctx, later.ID)
 	if err != nil || got.Status != "expired" {
 		t.Fatalf("after its TTL the invite reads %q (%v)", got.Status, err)
@@ -309,7 +309,7 @@ func TestAdminKeyRotation(t *testing.T) {
 }
 
 func TestAuditEventsOfMutations(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{Clock: fixedClock})
+	srv := adminapitest.New(t, adminapi.Options{Clock: fixedClock})
 	emu := srv.Emulator
 	ctx := context.Background()
 	org := srv.SDKClient().Admin.Organization
@@ -365,7 +365,7 @@ func TestAuditEventsOfMutations(t *testing.T) {
 
 func TestAppendAuditEventKeepsBytes(t *testing.T) {
 	// An event of a type the spec does not know breaks the spec on purpose.
-	srv := smallServer(t, emulatortest.WithoutValidation())
+	srv := smallServer(t, adminapitest.WithoutValidation())
 	emu := srv.Emulator
 	old := fixedNow.Add(-48 * time.Hour).Unix()
 	event := `{"id":"audit_log-late-1", "type":"future.thing","effective_at":` + jsonInt(old) + `,
@@ -392,10 +392,10 @@ func jsonInt(v int64) string { b, _ := json.Marshal(v); return string(b) }
 func TestUserProjectsListsActiveMemberships(t *testing.T) {
 	ctx := context.Background()
 	for _, omit := range []bool{false, true} {
-		seed := emulator.SmallSeed(1)
-		srv := emulatortest.New(t, emulator.Options{Seed: &seed, Clock: fixedClock, OmitUserProjects: omit})
+		seed := adminapi.SmallSeed(1)
+		srv := adminapitest.New(t, adminapi.Options{Seed: &seed, Clock: fixedClock, OmitUserProjects: omit})
 		emu := srv.Emulator
-		uid, err := emu.AddUser(emulator.NewUser{Email: "member@example.com"})
+		uid, err := emu.AddUser(adminapi.NewUser{Email: "member@example.com"})
 		if err != nil {
 			t.Fatal(err)
 		}

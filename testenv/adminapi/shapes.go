@@ -1,4 +1,4 @@
-package emulator
+package adminapi
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 type Shape struct {
 	// OmitLastUsedAt leaves last_used_at out. The spec makes it optional
 	// on admin keys; on project keys it is required (nullable), so there
-	// this is off-spec: serve with emulatortest.WithoutValidation.
+	// this is off-spec: serve with adminapitest.WithoutValidation.
 	OmitLastUsedAt bool
 	// OmitOwnerType leaves owner.type out (optional on both kinds of key).
 	OmitOwnerType bool

@@ -1,4 +1,4 @@
-package emulator
+package adminapi
 
 // Wire shapes, field for field as the spec's schemas. Pointers without
 // omitempty are required-and-nullable fields (rendered as null); omitempty

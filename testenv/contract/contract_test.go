@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orgwarden/orgwarden/shared/contract"
+	"github.com/orgwarden/orgwarden/testenv/contract"
 )
 
 func TestSpecPath(t *testing.T) {
@@ -23,7 +23,7 @@ func TestSpecPath(t *testing.T) {
 	})
 	t.Run("beside the module root", func(t *testing.T) {
 		t.Setenv(contract.SpecEnv, "")
-		root, err := filepath.Abs("../..") // this package is shared/contract
+		root, err := filepath.Abs("../..") // this package is testenv/contract
 		if err != nil {
 			t.Fatal(err)
 		}

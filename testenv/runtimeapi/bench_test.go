@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // BenchmarkWarmInvoke measures a warm invocation of a real aws-lambda-go

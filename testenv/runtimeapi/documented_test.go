@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // Documented behaviours the other tests do not reach: a response streamed

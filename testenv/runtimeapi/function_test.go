@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // bootstrap is the testdata function, built once for the package by

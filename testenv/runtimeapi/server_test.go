@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // rawRuntime speaks the Runtime API by hand, to reach the states and error

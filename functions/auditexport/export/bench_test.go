@@ -36,9 +36,9 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	locals3 "github.com/orgwarden/orgwarden/testenv/awslocal/s3"
 )
 
 const (
@@ -84,9 +84,9 @@ func serveBenchChild(n string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	seed := emulator.LargeSeed(1)
+	seed := adminapi.LargeSeed(1)
 	seed.AuditEvents, seed.AuditSpan = events, benchSpan
-	emu, err := emulator.New(emulator.Options{Seed: &seed, Faults: emulator.Faults{Latency: benchLatency}})
+	emu, err := adminapi.New(adminapi.Options{Seed: &seed, Faults: adminapi.Faults{Latency: benchLatency}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

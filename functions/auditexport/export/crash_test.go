@@ -15,7 +15,7 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/verify"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // crashTransport plays a process that dies at its n-th S3 write: either
@@ -79,7 +79,7 @@ func (c *crashTransport) count() int {
 // Every run the crash interrupts is run again (after the dead run's lease
 // has expired) with a healthy process, and a last run follows. The export
 // must hold every event exactly once and verify cleanly.
-func crashScenario(t *testing.T, crashAt int, after bool, faults emulator.Faults) (writes int, what string, recovered bool) {
+func crashScenario(t *testing.T, crashAt int, after bool, faults adminapi.Faults) (writes int, what string, recovered bool) {
 	t.Helper()
 	e := newEnv(t, envOptions{faults: faults, noValidate: crashAt > 0, cfg: func(c *export.Config) {
 		c.RolloverEvents = 60
@@ -137,7 +137,7 @@ func crashScenario(t *testing.T, crashAt int, after bool, faults emulator.Faults
 }
 
 func TestCrashAtEveryStepConverges(t *testing.T) {
-	faults := map[string]emulator.Faults{
+	faults := map[string]adminapi.Faults{
 		"no faults": {},
 		// 10% 429, 5% 5xx, 2% resets on the Admin API.
 		"api faults": {RateLimited: 0.10, ServerError: 0.03, Unavailable: 0.02, Reset: 0.02, RetryAfter: 5 * time.Millisecond, Seed: 42},

@@ -9,7 +9,7 @@ import (
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // A broken audit-log cursor (a page that says more follow without
@@ -19,9 +19,9 @@ import (
 // event exactly once. Before, paging ended quietly at the broken page and
 // the window was marked complete with the older events missing.
 func TestBrokenAuditCursorFailsAndDoesNotAdvanceTheCheckpoint(t *testing.T) {
-	for _, mode := range []emulator.PageMode{emulator.PageNoCursor, emulator.PageRepeat} {
+	for _, mode := range []adminapi.PageMode{adminapi.PageNoCursor, adminapi.PageRepeat} {
 		t.Run(mode.String(), func(t *testing.T) {
-			seed := emulator.SmallSeed(7)
+			seed := adminapi.SmallSeed(7)
 			e := newEnv(t, envOptions{seed: &seed, cfg: func(c *export.Config) { c.SliceConcurrency = 1 }})
 			must := func(err error) {
 				t.Helper()
@@ -29,7 +29,7 @@ func TestBrokenAuditCursorFailsAndDoesNotAdvanceTheCheckpoint(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			must(e.emu.Emulator.InjectPageFault(emulator.PageFault{PathPattern: "/organization/audit_logs", Mode: mode, Skip: 1}))
+			must(e.emu.Emulator.InjectPageFault(adminapi.PageFault{PathPattern: "/organization/audit_logs", Mode: mode, Skip: 1}))
 			since := e.clock.Now().Add(-30 * 24 * time.Hour).Unix()
 
 			res, err := e.exporter(nil).Run(context.Background(), e.api(), export.Request{Since: since})

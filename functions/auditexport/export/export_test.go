@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 func TestExportThenMoreEventsArrive(t *testing.T) {
-	seed := emulator.SmallSeed(7)
+	seed := adminapi.SmallSeed(7)
 	e := newEnv(t, envOptions{seed: &seed})
 	now := e.clock.Now()
 	e.appendEvent("audit_log-edge", now.Unix()-100, "")
@@ -57,7 +57,7 @@ func TestExportThenMoreEventsArrive(t *testing.T) {
 func TestNothingNewIsOneListCallPerScope(t *testing.T) {
 	for _, tenant := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tenant=%v", tenant), func(t *testing.T) {
-			seed := emulator.SmallSeed(3)
+			seed := adminapi.SmallSeed(3)
 			e := newEnv(t, envOptions{seed: &seed, cfg: func(c *export.Config) { c.TenantEvents = tenant }})
 			e.run(export.Request{Since: e.clock.Now().Add(-40 * 24 * time.Hour).Unix()})
 			e.clock.Advance(15 * time.Minute)

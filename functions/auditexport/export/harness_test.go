@@ -16,10 +16,11 @@ import (
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/objects"
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	locals3 "github.com/orgwarden/orgwarden/testenv/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
 )
 
 const (
@@ -49,7 +50,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is an emulated organization, a local S3 and an exporter config.
 type env struct {
 	t      testing.TB
-	emu    *emulatortest.Server
+	emu    *adminapitest.Server
 	s3     *locals3.Server
 	client *s3.Client
 	clock  *clock
@@ -58,8 +59,8 @@ type env struct {
 }
 
 type envOptions struct {
-	seed       *emulator.Seed
-	faults     emulator.Faults
+	seed       *adminapi.Seed
+	faults     adminapi.Faults
 	cfg        func(*export.Config)
 	s3Client   func(*s3.Options)
 	start      time.Time
@@ -73,12 +74,12 @@ func newEnv(t testing.TB, o envOptions) *env {
 		start = time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC)
 	}
 	c := &clock{t: start}
-	var opts []emulatortest.Option
+	var opts []adminapitest.Option
 	if o.noValidate {
-		opts = append(opts, emulatortest.WithoutValidation())
+		opts = append(opts, adminapitest.WithoutValidation())
 	}
-	emu := emulatortest.New(t, emulator.Options{Seed: o.seed, Clock: c.Now, Faults: o.faults}, opts...)
-	srv := locals3.New(t)
+	emu := adminapitest.New(t, adminapi.Options{Seed: o.seed, Clock: c.Now, Faults: o.faults}, opts...)
+	srv := s3test.New(t)
 	if err := srv.CreateBucket(context.Background(), testBucket); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // Events the API may send tomorrow: unknown types, unknown fields, odd
@@ -65,7 +65,7 @@ func TestUnknownFieldsAndTypesRoundTripByteForByte(t *testing.T) {
 
 // A dry run lists what it would export and writes nothing anywhere.
 func TestDryRunWritesNothing(t *testing.T) {
-	seed := emulator.SmallSeed(5)
+	seed := adminapi.SmallSeed(5)
 	e := newEnv(t, envOptions{seed: &seed})
 	res := e.run(export.Request{Since: e.clock.Now().Add(-30 * 24 * time.Hour).Unix(), DryRun: true})
 	if res.Events != int64(e.emu.Emulator.AuditEventCount()) || res.Objects == 0 || !res.DryRun {
@@ -89,7 +89,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 // real environment: backfill through the event, metrics and one summary
 // line on stdout, no key material anywhere.
 func TestLambdaHandler(t *testing.T) {
-	seed := emulator.SmallSeed(9)
+	seed := adminapi.SmallSeed(9)
 	e := newEnv(t, envOptions{seed: &seed})
 	var out syncBuffer
 	envVars := map[string]string{
@@ -242,7 +242,7 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestProgressIsReported(t *testing.T) {
-	seed := emulator.SmallSeed(5)
+	seed := adminapi.SmallSeed(5)
 	e := newEnv(t, envOptions{seed: &seed})
 	var got []export.Progress
 	e.run(export.Request{Since: e.clock.Now().Add(-30 * 24 * time.Hour).Unix(), Progress: func(p export.Progress) { got = append(got, p) }})

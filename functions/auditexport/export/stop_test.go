@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // A run that must end early (the Lambda deadline near, or the operator's
@@ -44,8 +44,8 @@ func TestStopEarlyThenResume(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			seed := emulator.SmallSeed(21)
-			e := newEnv(t, envOptions{seed: &seed, faults: emulator.Faults{Latency: 60 * time.Millisecond}, cfg: func(c *export.Config) {
+			seed := adminapi.SmallSeed(21)
+			e := newEnv(t, envOptions{seed: &seed, faults: adminapi.Faults{Latency: 60 * time.Millisecond}, cfg: func(c *export.Config) {
 				c.SliceConcurrency = 1
 			}})
 			since := e.clock.Now().Add(-30 * 24 * time.Hour).Unix()
@@ -58,7 +58,7 @@ func TestStopEarlyThenResume(t *testing.T) {
 			}
 			e.assertVerifiesCleanly()
 
-			if err := e.emu.Emulator.SetFaults(emulator.Faults{}); err != nil {
+			if err := e.emu.Emulator.SetFaults(adminapi.Faults{}); err != nil {
 				t.Fatal(err)
 			}
 			e.clock.Advance(5 * time.Minute)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/verify"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // exportThreeGenerations makes an export with several objects per
@@ -23,7 +23,7 @@ import (
 // with nothing new.
 func exportThreeGenerations(t *testing.T) *env {
 	t.Helper()
-	seed := emulator.SmallSeed(11)
+	seed := adminapi.SmallSeed(11)
 	e := newEnv(t, envOptions{seed: &seed, cfg: func(c *export.Config) { c.RolloverEvents = 400 }})
 	e.run(export.Request{Since: e.clock.Now().Add(-30 * 24 * time.Hour).Unix()})
 	e.clock.Advance(20 * time.Minute)
@@ -206,7 +206,7 @@ func gzipBytes(t *testing.T, s string) []byte {
 // is what catches the deletion of the newest digest, which the chain alone
 // cannot show.
 func TestVerifyWithSeparateStateBucket(t *testing.T) {
-	seed := emulator.SmallSeed(13)
+	seed := adminapi.SmallSeed(13)
 	e := newEnv(t, envOptions{seed: &seed, cfg: func(c *export.Config) { c.StateBucket = "state-bucket" }})
 	if err := e.s3.CreateBucket(context.Background(), "state-bucket"); err != nil {
 		t.Fatal(err)

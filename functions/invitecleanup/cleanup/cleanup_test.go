@@ -13,15 +13,16 @@ import (
 	"github.com/orgwarden/orgwarden/functions/invitecleanup/cleanup"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/awsconfig"
-	"github.com/orgwarden/orgwarden/shared/awslocal/eventbridge"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/logging"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 	"github.com/orgwarden/orgwarden/shared/secrets"
 	"github.com/orgwarden/orgwarden/shared/sweep"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/eventbridge"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/eventbridge/eventbridgetest"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
 )
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -33,7 +34,7 @@ const (
 
 type fixture struct {
 	t      *testing.T
-	emu    *emulatortest.Server
+	emu    *adminapitest.Server
 	eb     *eventbridge.Server
 	out    *logtest.Buffer
 	common config.Common
@@ -44,12 +45,12 @@ type fixture struct {
 // TTL is 30 days, so one created 40 days ago has expired).
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	emu := emulatortest.New(t, emulator.Options{Clock: func() time.Time { return t0 }})
-	f := &fixture{t: t, emu: emu, eb: eventbridge.New(t), out: &logtest.Buffer{}, ids: map[string]string{}}
+	emu := adminapitest.New(t, adminapi.Options{Clock: func() time.Time { return t0 }})
+	f := &fixture{t: t, emu: emu, eb: eventbridgetest.New(t), out: &logtest.Buffer{}, ids: map[string]string{}}
 	f.common = config.Common{BaseURL: emu.URL, MaxConcurrency: 4, HTTPTimeout: 10 * time.Second, MaxRetries: 2,
 		MaxRetryDelay: 50 * time.Millisecond, LogLevel: slog.LevelDebug, SummaryBus: bus, MaxDeletions: 25,
 		Rules: guard.Rules{Protection: guard.Protection{Emails: []string{"VIP@example.com"}, Domains: []string{"partner.io"}}}}
-	invite := func(name string, ni emulator.NewInvite) {
+	invite := func(name string, ni adminapi.NewInvite) {
 		t.Helper()
 		id, err := emu.Emulator.AddInvite(ni)
 		if err != nil {
@@ -58,15 +59,15 @@ func newFixture(t *testing.T) *fixture {
 		f.ids[name] = id
 	}
 	ago := func(d time.Duration) time.Time { return t0.Add(-d) }
-	invite("fresh", emulator.NewInvite{Email: "new@example.com", CreatedAt: ago(5 * day)})
-	invite("old", emulator.NewInvite{Email: "old@example.com", CreatedAt: ago(20 * day)})
-	invite("old-owner-invite", emulator.NewInvite{Email: "boss@example.com", Role: "owner", CreatedAt: ago(15 * day)})
-	invite("expired", emulator.NewInvite{Email: "late@example.com", CreatedAt: ago(40 * day)})
-	invite("expired-early", emulator.NewInvite{Email: "short@example.com", CreatedAt: ago(3 * day), ExpiresAt: ago(day)})
-	invite("accepted", emulator.NewInvite{Email: "joined@example.com", CreatedAt: ago(60 * day), AcceptedAt: ago(59 * day)})
-	invite("protected-email", emulator.NewInvite{Email: "vip@example.com", CreatedAt: ago(20 * day)})
-	invite("protected-domain", emulator.NewInvite{Email: "a@eu.partner.io", CreatedAt: ago(40 * day)})
-	invite("protected-id", emulator.NewInvite{Email: "keep@example.com", CreatedAt: ago(20 * day)})
+	invite("fresh", adminapi.NewInvite{Email: "new@example.com", CreatedAt: ago(5 * day)})
+	invite("old", adminapi.NewInvite{Email: "old@example.com", CreatedAt: ago(20 * day)})
+	invite("old-owner-invite", adminapi.NewInvite{Email: "boss@example.com", Role: "owner", CreatedAt: ago(15 * day)})
+	invite("expired", adminapi.NewInvite{Email: "late@example.com", CreatedAt: ago(40 * day)})
+	invite("expired-early", adminapi.NewInvite{Email: "short@example.com", CreatedAt: ago(3 * day), ExpiresAt: ago(day)})
+	invite("accepted", adminapi.NewInvite{Email: "joined@example.com", CreatedAt: ago(60 * day), AcceptedAt: ago(59 * day)})
+	invite("protected-email", adminapi.NewInvite{Email: "vip@example.com", CreatedAt: ago(20 * day)})
+	invite("protected-domain", adminapi.NewInvite{Email: "a@eu.partner.io", CreatedAt: ago(40 * day)})
+	invite("protected-id", adminapi.NewInvite{Email: "keep@example.com", CreatedAt: ago(20 * day)})
 	f.common.Rules.IDs = []string{f.ids["protected-id"]}
 	t.Cleanup(func() {
 		out := f.out.String()
@@ -242,7 +243,7 @@ func TestCleanupPreviewMatchesRealRun(t *testing.T) {
 
 func TestCleanupListingErrorDeletesNothing(t *testing.T) {
 	f := newFixture(t)
-	f.emu.Emulator.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/invites", Status: 500, Count: 10})
+	f.emu.Emulator.InjectFault(adminapi.Rule{Method: "GET", PathPattern: "/organization/invites", Status: 500, Count: 10})
 	sum, err := f.handler(cleanup.Config{MaxAge: 14 * day}).Run(t.Context(), false)
 	if err == nil || len(sum.Errors) == 0 {
 		t.Fatalf("want an error, got %v", err)
@@ -257,7 +258,7 @@ func TestCleanupListingErrorDeletesNothing(t *testing.T) {
 
 func TestCleanupReportsFailedDeletions(t *testing.T) {
 	f := newFixture(t)
-	f.emu.Emulator.InjectFault(emulator.Rule{Method: "DELETE", PathPattern: "/organization/invites/" + f.ids["old"], Status: 400})
+	f.emu.Emulator.InjectFault(adminapi.Rule{Method: "DELETE", PathPattern: "/organization/invites/" + f.ids["old"], Status: 400})
 	sum, err := f.handler(cleanup.Config{MaxAge: 14 * day}).Run(t.Context(), false)
 	if err == nil || sum.Counts.Failed != 1 || sum.Counts.Deleted != 3 {
 		t.Fatalf("err %v, counts %+v", err, sum.Counts)

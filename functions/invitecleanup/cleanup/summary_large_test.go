@@ -12,11 +12,11 @@ import (
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/awsconfig"
-	s3local "github.com/orgwarden/orgwarden/shared/awslocal/s3"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/logging"
 	"github.com/orgwarden/orgwarden/shared/secrets"
-	"github.com/orgwarden/orgwarden/shared/summary/summarytest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
+	"github.com/orgwarden/orgwarden/testenv/summarytest"
 )
 
 // TestManyInvitesSummaryFitsAndLinksFullReport cleans up thousands of stale
@@ -28,11 +28,11 @@ func TestManyInvitesSummaryFitsAndLinksFullReport(t *testing.T) {
 	const many = 3000
 	for i := range many {
 		email := fmt.Sprintf("contractor-%04d.with-a-rather-long-mailbox-name@subsidiary-%02d.example.com", i, i%40)
-		if _, err := f.emu.Emulator.AddInvite(emulator.NewInvite{Email: email, CreatedAt: t0.Add(-20 * day)}); err != nil {
+		if _, err := f.emu.Emulator.AddInvite(adminapi.NewInvite{Email: email, CreatedAt: t0.Add(-20 * day)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s3srv := s3local.New(t)
+	s3srv := s3test.New(t)
 	if err := s3srv.CreateBucket(t.Context(), "state"); err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,10 @@ import (
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/awsconfig"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/logging"
 	"github.com/orgwarden/orgwarden/shared/secrets"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 // BenchmarkStaleSweep500x20 is the goal: a stale-key sweep over
@@ -27,9 +27,9 @@ import (
 // faster), goal_ratio (s/op over the 5 s goal; below 1 meets it) and the
 // API calls per sweep.
 func BenchmarkStaleSweep500x20(b *testing.B) {
-	seed := emulator.LargeSeed(1)
+	seed := adminapi.LargeSeed(1)
 	seed.AuditEvents = 0 // not read by the sweep; spares building a million events
-	srv := emulatortest.New(b, emulator.Options{Seed: &seed, Faults: emulator.Faults{Latency: 20 * time.Millisecond}}, emulatortest.WithoutValidation())
+	srv := adminapitest.New(b, adminapi.Options{Seed: &seed, Faults: adminapi.Faults{Latency: 20 * time.Millisecond}}, adminapitest.WithoutValidation())
 	if n := len(srv.Emulator.Projects()); n != 500 {
 		b.Fatalf("%d projects seeded", n)
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // configurationTest replays what Secrets Manager does when a rotation
@@ -57,7 +57,7 @@ func (f *fixture) currentValue(arn string) string {
 // other step, and a testSecret on a credential that was really minted, is
 // still refused in dry run, without a single Admin API request.
 func TestConfigurationTestPassesInDryRun(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	f.common.DryRun = true
 	placeholder := `{"type":"service_account_key","project_id":"proj_x","service_account_id":"svc_acct_x","service_account_name":"x","api_key":"","key_id":"","bootstrap_placeholder":"Zq3v9AbC"}`
 	created, err := f.smc.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{Name: aws.String("orgwarden/service-accounts/x"), SecretString: aws.String(placeholder)})
@@ -116,7 +116,7 @@ func TestConfigurationTestPassesInDryRun(t *testing.T) {
 func TestRotationSwitchIsIndependentOfTheSweep(t *testing.T) {
 	on, off := false, true
 	t.Run("rotation live, sweep dry", func(t *testing.T) {
-		f := newFixture(t, emulator.Options{})
+		f := newFixture(t, adminapi.Options{})
 		f.common.DryRun = true
 		f.cfg.RotationDryRun = &on
 		f.useRotation(f.handler())
@@ -136,7 +136,7 @@ func TestRotationSwitchIsIndependentOfTheSweep(t *testing.T) {
 		}
 	})
 	t.Run("rotation dry, sweep live", func(t *testing.T) {
-		f := newFixture(t, emulator.Options{})
+		f := newFixture(t, adminapi.Options{})
 		f.cfg.RotationDryRun = &off
 		f.useRotation(f.handler())
 		attempt := f.rotate(f.adminSecret, "")

@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
-	"github.com/orgwarden/orgwarden/shared/awslocal"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
 )
 
 func TestParseEvent(t *testing.T) {
@@ -73,7 +73,7 @@ func FuzzParseEvent(f *testing.F) {
 // The handler refuses an event of the wrong shape before doing anything,
 // decoding it as Lambda does.
 func TestHandlerRefusesUnknownEvents(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	_, err := invoke(t.Context(), f.handler(), map[string]any{"Records": []any{map[string]string{"body": "x"}}})
 	if err == nil || !strings.Contains(err.Error(), "want a Secrets Manager rotation event") {
 		t.Fatalf("err = %v", err)
@@ -84,7 +84,7 @@ func TestHandlerRefusesUnknownEvents(t *testing.T) {
 }
 
 func TestFromEnv(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	env := map[string]string{
 		"OPENAI_BASE_URL": f.emu.URL, "OPENAI_ADMIN_KEY_SECRET_ARN": f.adminSecret, "ORGWARDEN_DRY_RUN": "true",
 		"ORGWARDEN_SUMMARY_BUS": bus, "ORGWARDEN_STALE_KEY_UNUSED": "60d", "ORGWARDEN_MANAGED_SECRET_ARNS": f.adminSecret,

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // Issue 11, point 4: a managed secret that cannot be read or parsed fails
@@ -46,14 +46,14 @@ func TestUnreadableManagedSecretFailsTheSweepClosed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, emulator.Options{})
+			f := newFixture(t, adminapi.Options{})
 			o := seedOrg(f)
 			f.common.Rules = o.rules()
-			stale, value, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "partner integration", CreatedAt: t0.Add(-400 * day), LastUsedAt: t0.Add(-200 * day)})
+			stale, value, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "partner integration", CreatedAt: t0.Add(-400 * day), LastUsedAt: t0.Add(-200 * day)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			retiring, _, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "rotated out", LastUsedAt: t0})
+			retiring, _, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "rotated out", LastUsedAt: t0})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestUnreadableManagedSecretFailsTheSweepClosed(t *testing.T) {
 // Issue 11, point 6: a warm container whose cached admin key was rotated
 // out and revoked re-reads the secret on the first 401 and carries on.
 func TestWarmContainerRecoversAfterRotation(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	warm := f.handler()
 	if _, err := warm.Sweep(t.Context(), true); err != nil {
 		t.Fatal(err)

@@ -21,14 +21,16 @@ import (
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/awsconfig"
-	"github.com/orgwarden/orgwarden/shared/awslocal/eventbridge"
-	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/logging"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 	"github.com/orgwarden/orgwarden/shared/secrets"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/eventbridge"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/eventbridge/eventbridgetest"
+	smlocal "github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager/secretsmanagertest"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
 )
 
 // t0 is the emulator's clock at the start of every test.
@@ -43,7 +45,7 @@ const (
 // Manager holding the deployment's admin key, and a local EventBridge.
 type fixture struct {
 	t   *testing.T
-	emu *emulatortest.Server
+	emu *adminapitest.Server
 	sm  *smlocal.Server
 	smc *secretsmanager.Client
 	eb  *eventbridge.Server
@@ -55,18 +57,18 @@ type fixture struct {
 	cfg         rotation.Config
 }
 
-func newFixture(t *testing.T, opts emulator.Options, emuOpts ...emulatortest.Option) *fixture {
+func newFixture(t *testing.T, opts adminapi.Options, emuOpts ...adminapitest.Option) *fixture {
 	t.Helper()
 	opts.Clock = func() time.Time { return t0 }
 	opts.Faults.RetryAfter = 10 * time.Millisecond
-	emu := emulatortest.New(t, opts, emuOpts...)
+	emu := adminapitest.New(t, opts, emuOpts...)
 	f := &fixture{
 		t: t, emu: emu, out: &logtest.Buffer{},
-		sm: smlocal.New(t, smlocal.WithClock(emu.Emulator.Now)),
-		eb: eventbridge.New(t),
+		sm: secretsmanagertest.New(t, smlocal.WithClock(emu.Emulator.Now)),
+		eb: eventbridgetest.New(t),
 	}
 	f.smc = f.sm.Client()
-	id, value, err := emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "orgwarden deployment", LastUsedAt: t0})
+	id, value, err := emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "orgwarden deployment", LastUsedAt: t0})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // deadAdminKey and deadProjectKey are values the emulator never issued:
@@ -43,11 +43,11 @@ func (f *fixture) step(h *rotation.Handler, arn, token, step string) error {
 }
 
 func (f *fixture) adminKeyAlive(id string) bool {
-	return slices.ContainsFunc(f.emu.Emulator.AdminAPIKeys(), func(k emulator.AdminAPIKey) bool { return k.ID == id })
+	return slices.ContainsFunc(f.emu.Emulator.AdminAPIKeys(), func(k adminapi.AdminAPIKey) bool { return k.ID == id })
 }
 
 func (f *fixture) serviceAccountAlive(project, id string) bool {
-	return slices.ContainsFunc(f.emu.Emulator.ServiceAccounts(project), func(sa emulator.ServiceAccount) bool { return sa.ID == id })
+	return slices.ContainsFunc(f.emu.Emulator.ServiceAccounts(project), func(sa adminapi.ServiceAccount) bool { return sa.ID == id })
 }
 
 const (
@@ -67,7 +67,7 @@ func TestForeignOrStalePendingIsNeverDeleted(t *testing.T) {
 		stage func(f *fixture, arn string, cur secretdoc.Doc) (alive func() bool)
 	}{
 		{"admin key: another live admin key", adminKind, func(f *fixture, arn string, cur secretdoc.Doc) func() bool {
-			id, _, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "partner integration"})
+			id, _, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "partner integration"})
 			if err != nil {
 				f.t.Fatal(err)
 			}
@@ -75,12 +75,12 @@ func TestForeignOrStalePendingIsNeverDeleted(t *testing.T) {
 			return func() bool { return f.adminKeyAlive(id) }
 		}},
 		{"admin key: another live admin key, with its own value", adminKind, func(f *fixture, arn string, cur secretdoc.Doc) func() bool {
-			id, _, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "partner integration"})
+			id, _, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "partner integration"})
 			if err != nil {
 				f.t.Fatal(err)
 			}
 			// Works, but its key_id names the deployment's other key.
-			other, value, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "billing exporter"})
+			other, value, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "billing exporter"})
 			if err != nil {
 				f.t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestForeignOrStalePendingIsNeverDeleted(t *testing.T) {
 			return func() bool { return f.adminKeyAlive(id) && f.adminKeyAlive(other) }
 		}},
 		{"admin key: minted by this secret's rotation of another token", adminKind, func(f *fixture, arn string, cur secretdoc.Doc) func() bool {
-			id, _, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: rotation.CredentialName("orgwarden-admin", arn, tokenB)})
+			id, _, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: rotation.CredentialName("orgwarden-admin", arn, tokenB)})
 			if err != nil {
 				f.t.Fatal(err)
 			}
@@ -100,11 +100,11 @@ func TestForeignOrStalePendingIsNeverDeleted(t *testing.T) {
 			return func() bool { return f.adminKeyAlive(cur.KeyID) }
 		}},
 		{"service account: another account of the project", serviceAccountKind, func(f *fixture, arn string, cur secretdoc.Doc) func() bool {
-			sa, err := f.emu.Emulator.AddServiceAccount(cur.ProjectID, emulator.NewServiceAccount{Name: "payments-app"})
+			sa, err := f.emu.Emulator.AddServiceAccount(cur.ProjectID, adminapi.NewServiceAccount{Name: "payments-app"})
 			if err != nil {
 				f.t.Fatal(err)
 			}
-			key, _, err := f.emu.Emulator.AddProjectAPIKey(cur.ProjectID, emulator.NewProjectAPIKey{OwnerServiceAccountID: sa})
+			key, _, err := f.emu.Emulator.AddProjectAPIKey(cur.ProjectID, adminapi.NewProjectAPIKey{OwnerServiceAccountID: sa})
 			if err != nil {
 				f.t.Fatal(err)
 			}
@@ -113,7 +113,7 @@ func TestForeignOrStalePendingIsNeverDeleted(t *testing.T) {
 			return func() bool { return f.serviceAccountAlive(cur.ProjectID, sa) }
 		}},
 		{"service account: another token's, named for this secret", serviceAccountKind, func(f *fixture, arn string, cur secretdoc.Doc) func() bool {
-			sa, err := f.emu.Emulator.AddServiceAccount(cur.ProjectID, emulator.NewServiceAccount{Name: rotation.CredentialName("billing-app", arn, tokenB)})
+			sa, err := f.emu.Emulator.AddServiceAccount(cur.ProjectID, adminapi.NewServiceAccount{Name: rotation.CredentialName("billing-app", arn, tokenB)})
 			if err != nil {
 				f.t.Fatal(err)
 			}
@@ -122,11 +122,11 @@ func TestForeignOrStalePendingIsNeverDeleted(t *testing.T) {
 			return func() bool { return f.serviceAccountAlive(cur.ProjectID, sa) }
 		}},
 		{"service account: an account of another project", serviceAccountKind, func(f *fixture, arn string, cur secretdoc.Doc) func() bool {
-			proj, err := f.emu.Emulator.AddProject(emulator.NewProject{Name: "Payments"})
+			proj, err := f.emu.Emulator.AddProject(adminapi.NewProject{Name: "Payments"})
 			if err != nil {
 				f.t.Fatal(err)
 			}
-			sa, err := f.emu.Emulator.AddServiceAccount(proj, emulator.NewServiceAccount{Name: rotation.CredentialName("billing-app", arn, tokenA)})
+			sa, err := f.emu.Emulator.AddServiceAccount(proj, adminapi.NewServiceAccount{Name: rotation.CredentialName("billing-app", arn, tokenA)})
 			if err != nil {
 				f.t.Fatal(err)
 			}
@@ -137,7 +137,7 @@ func TestForeignOrStalePendingIsNeverDeleted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, emulator.Options{})
+			f := newFixture(t, adminapi.Options{})
 			arn := tt.kind.setup(f)
 			curVersion, cur := f.version(arn, "AWSCURRENT")
 			f.enableRotation(arn)
@@ -174,11 +174,11 @@ func TestUnpairedKeyIDIsNeverRetired(t *testing.T) {
 		setup func(f *fixture) (arn string, victimAlive func() bool)
 	}{
 		{"admin key", func(f *fixture) (string, func() bool) {
-			_, value, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "partner integration", LastUsedAt: t0})
+			_, value, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "partner integration", LastUsedAt: t0})
 			if err != nil {
 				f.t.Fatal(err)
 			}
-			victim, _, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "production", LastUsedAt: t0})
+			victim, _, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "production", LastUsedAt: t0})
 			if err != nil {
 				f.t.Fatal(err)
 			}
@@ -188,11 +188,11 @@ func TestUnpairedKeyIDIsNeverRetired(t *testing.T) {
 		{"service account", func(f *fixture) (string, func() bool) {
 			arn := setupServiceAccount(f)
 			_, cur := f.version(arn, "AWSCURRENT")
-			victim, err := f.emu.Emulator.AddServiceAccount(cur.ProjectID, emulator.NewServiceAccount{Name: "payments-app"})
+			victim, err := f.emu.Emulator.AddServiceAccount(cur.ProjectID, adminapi.NewServiceAccount{Name: "payments-app"})
 			if err != nil {
 				f.t.Fatal(err)
 			}
-			if _, _, err := f.emu.Emulator.AddProjectAPIKey(cur.ProjectID, emulator.NewProjectAPIKey{OwnerServiceAccountID: victim, LastUsedAt: t0}); err != nil {
+			if _, _, err := f.emu.Emulator.AddProjectAPIKey(cur.ProjectID, adminapi.NewProjectAPIKey{OwnerServiceAccountID: victim, LastUsedAt: t0}); err != nil {
 				f.t.Fatal(err)
 			}
 			cur.ServiceAccountID = victim
@@ -205,7 +205,7 @@ func TestUnpairedKeyIDIsNeverRetired(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, emulator.Options{})
+			f := newFixture(t, adminapi.Options{})
 			arn, victimAlive := tt.setup(f)
 			curVersion, _ := f.version(arn, "AWSCURRENT")
 			f.useRotation(f.handler())
@@ -302,13 +302,13 @@ func TestOverlappingRotations(t *testing.T) {
 	for _, k := range kinds {
 		for _, il := range interleavings {
 			t.Run(k.name+"/"+il.name, func(t *testing.T) {
-				f := newFixture(t, emulator.Options{})
+				f := newFixture(t, adminapi.Options{})
 				arn := k.setup(f)
 				_, old := f.version(arn, "AWSCURRENT")
 				f.enableRotation(arn)
 				for i, o := range il.ops {
 					if o.fault {
-						f.emu.Emulator.InjectFault(emulator.Rule{Method: "POST", PathPattern: k.creates, Status: 500})
+						f.emu.Emulator.InjectFault(adminapi.Rule{Method: "POST", PathPattern: k.creates, Status: 500})
 					}
 					err := f.step(f.handler(), arn, o.token, o.step)
 					f.emu.Emulator.ClearFaults()
@@ -347,12 +347,12 @@ func TestOverlappingRotations(t *testing.T) {
 func TestOrphanOfAnotherTokenWithoutVersionIsRemoved(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
-			f := newFixture(t, emulator.Options{})
+			f := newFixture(t, adminapi.Options{})
 			arn := k.setup(f)
 			_, old := f.version(arn, "AWSCURRENT")
 			before := k.credentials(f, old)
 			f.enableRotation(arn)
-			f.emu.Emulator.InjectFault(emulator.Rule{Method: "POST", PathPattern: k.creates, Reset: true, AfterCommit: true})
+			f.emu.Emulator.InjectFault(adminapi.Rule{Method: "POST", PathPattern: k.creates, Reset: true, AfterCommit: true})
 			if err := f.step(f.handler(), arn, tokenA, rotation.StepCreate); err == nil {
 				t.Fatal("createSecret should fail on the lost answer")
 			}

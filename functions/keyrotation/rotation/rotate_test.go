@@ -13,9 +13,9 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
-	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	smlocal "github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager"
 )
 
 // kind is one of the two secret types, with what a test needs to set one
@@ -64,15 +64,15 @@ var (
 func setupServiceAccount(f *fixture) string {
 	f.t.Helper()
 	e := f.emu.Emulator
-	proj, err := e.AddProject(emulator.NewProject{Name: "Billing"})
+	proj, err := e.AddProject(adminapi.NewProject{Name: "Billing"})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	sa, err := e.AddServiceAccount(proj, emulator.NewServiceAccount{Name: "billing-app", Role: "owner"})
+	sa, err := e.AddServiceAccount(proj, adminapi.NewServiceAccount{Name: "billing-app", Role: "owner"})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	keyID, value, err := e.AddProjectAPIKey(proj, emulator.NewProjectAPIKey{Name: "Secret Key", OwnerServiceAccountID: sa, LastUsedAt: t0})
+	keyID, value, err := e.AddProjectAPIKey(proj, adminapi.NewProjectAPIKey{Name: "Secret Key", OwnerServiceAccountID: sa, LastUsedAt: t0})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func alwaysWorks(f *fixture, arn string) stepHook {
 func TestFullRotation(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
-			f := newFixture(t, emulator.Options{})
+			f := newFixture(t, adminapi.Options{})
 			arn := k.setup(f)
 			oldVersion, old := f.version(arn, "AWSCURRENT")
 			before := k.credentials(f, old)
@@ -129,7 +129,7 @@ func TestFullRotation(t *testing.T) {
 			}
 			if k.name == "service_account_key" {
 				sas := f.emu.Emulator.ServiceAccounts(cur.ProjectID)
-				i := slices.IndexFunc(sas, func(sa emulator.ServiceAccount) bool { return sa.ID == cur.ServiceAccountID })
+				i := slices.IndexFunc(sas, func(sa adminapi.ServiceAccount) bool { return sa.ID == cur.ServiceAccountID })
 				if sas[i].Role != "owner" || !strings.HasPrefix(sas[i].Name, "billing-app.rot-") || cur.ServiceAccountName != "billing-app" {
 					t.Errorf("new service account %+v, secret name %q: want role owner, named after billing-app", sas[i], cur.ServiceAccountName)
 				}
@@ -194,7 +194,7 @@ func TestRotationConvergesAfterAStopAfterEachStep(t *testing.T) {
 	for _, k := range kinds {
 		for _, stopAfter := range []string{rotation.StepCreate, rotation.StepSet, rotation.StepTest, rotation.StepFinish} {
 			t.Run(k.name+"/"+stopAfter, func(t *testing.T) {
-				f := newFixture(t, emulator.Options{})
+				f := newFixture(t, adminapi.Options{})
 				arn := k.setup(f)
 				_, old := f.version(arn, "AWSCURRENT")
 				stopped := false
@@ -240,11 +240,11 @@ func TestRotationConvergesAfterAStopAfterEachStep(t *testing.T) {
 func TestCreateWithLostResponseLeavesNoOrphan(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
-			f := newFixture(t, emulator.Options{})
+			f := newFixture(t, adminapi.Options{})
 			arn := k.setup(f)
 			_, old := f.version(arn, "AWSCURRENT")
 			before := k.credentials(f, old)
-			f.emu.Emulator.InjectFault(emulator.Rule{Method: "POST", PathPattern: k.creates, Reset: true, AfterCommit: true})
+			f.emu.Emulator.InjectFault(adminapi.Rule{Method: "POST", PathPattern: k.creates, Reset: true, AfterCommit: true})
 			f.useRotation(f.handler(), alwaysWorks(f, arn))
 			first := f.rotate(arn, "")
 			if first.Err == nil || !slices.Equal(first.Steps, []string{rotation.StepCreate}) {
@@ -281,7 +281,7 @@ func TestCreateWithLostResponseLeavesNoOrphan(t *testing.T) {
 func TestFailedTestSecretLeavesCurrentAndRemovesPending(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
-			f := newFixture(t, emulator.Options{})
+			f := newFixture(t, adminapi.Options{})
 			arn := k.setup(f)
 			oldVersion, old := f.version(arn, "AWSCURRENT")
 			var pending secretdoc.Doc
@@ -329,11 +329,11 @@ func TestFailedTestSecretLeavesCurrentAndRemovesPending(t *testing.T) {
 // A testSecret that cannot reach the API keeps the pending key: the retry
 // tests it again and the rotation completes with the one key created.
 func TestTransientTestFailureKeepsPending(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	arn := f.adminSecret
 	inject := func(ev smlocal.RotationEvent, phase string, err error) error {
 		if phase == "before" && ev.Step == rotation.StepTest {
-			f.emu.Emulator.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/admin_api_keys", Status: 503, Count: 3})
+			f.emu.Emulator.InjectFault(adminapi.Rule{Method: "GET", PathPattern: "/organization/admin_api_keys", Status: 503, Count: 3})
 		}
 		return err
 	}
@@ -396,7 +396,7 @@ func TestRotationRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, emulator.Options{})
+			f := newFixture(t, adminapi.Options{})
 			arn, token, step := tt.prepare(f)
 			_, err := invoke(t.Context(), f.handler(), map[string]string{"SecretId": arn, "ClientRequestToken": token, "Step": step})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -410,7 +410,7 @@ func TestRotationRefusals(t *testing.T) {
 }
 
 func TestRotationRefusedInDryRun(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	f.common.DryRun = true
 	f.useRotation(f.handler())
 	attempt := f.rotate(f.adminSecret, "")
@@ -464,9 +464,9 @@ func (f *fixture) enableRotation(arn string) {
 // must not outlive the step. Here the new value no longer fits Secrets
 // Manager's 64 KiB limit (the old key was shorter, the document padded).
 func TestUnstorableKeyIsDeleted(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	short := "sk-admin-" + strings.Repeat("s", 16)
-	id, _, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "partner integration", Value: short})
+	id, _, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "partner integration", Value: short})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +505,7 @@ func TestUnstorableKeyIsDeleted(t *testing.T) {
 // that test must pass (or the deployment fails), while a real rotation of
 // the placeholder must refuse, without any call to the Admin API.
 func TestPlaceholderSecretPassesTheConfigurationTestOnly(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	out, err := f.smc.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{
 		Name:         aws.String("orgwarden/new-admin-key"),
 		SecretString: aws.String(`{"type":"admin_key","bootstrap_placeholder":"Zq3v9"}`),

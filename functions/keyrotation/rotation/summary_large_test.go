@@ -12,16 +12,16 @@ import (
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/awsconfig"
-	"github.com/orgwarden/orgwarden/shared/awslocal/eventbridge"
-	s3local "github.com/orgwarden/orgwarden/shared/awslocal/s3"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/logging"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
 	"github.com/orgwarden/orgwarden/shared/secrets"
-	"github.com/orgwarden/orgwarden/shared/summary/summarytest"
 	"github.com/orgwarden/orgwarden/shared/sweep"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/eventbridge/eventbridgetest"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
+	"github.com/orgwarden/orgwarden/testenv/summarytest"
 )
 
 // TestLargeSweepSummaryFitsAndLinksFullReport previews a sweep of the large
@@ -30,11 +30,11 @@ import (
 // does. The published summary is bounded, flagged truncated, and links a
 // report in S3 whose JSON and CSV list every planned deletion.
 func TestLargeSweepSummaryFitsAndLinksFullReport(t *testing.T) {
-	seed := emulator.LargeSeed(1)
+	seed := adminapi.LargeSeed(1)
 	seed.AuditEvents = 0 // not read by the sweep
-	emu := emulatortest.New(t, emulator.Options{Seed: &seed}, emulatortest.WithoutValidation())
-	eb := eventbridge.New(t)
-	s3srv := s3local.New(t)
+	emu := adminapitest.New(t, adminapi.Options{Seed: &seed}, adminapitest.WithoutValidation())
+	eb := eventbridgetest.New(t)
+	s3srv := s3test.New(t)
 	if err := s3srv.CreateBucket(t.Context(), "orgwarden-state"); err != nil {
 		t.Fatal(err)
 	}

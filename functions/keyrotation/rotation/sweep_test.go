@@ -13,10 +13,10 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation/secretdoc"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/logging"
 	"github.com/orgwarden/orgwarden/shared/sweep"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 const day = 24 * time.Hour
@@ -39,14 +39,14 @@ func seedOrg(f *fixture) *org {
 		}
 		return id
 	}
-	user := func(email, role string) string { return must(e.AddUser(emulator.NewUser{Email: email, Role: role})) }
+	user := func(email, role string) string { return must(e.AddUser(adminapi.NewUser{Email: email, Role: role})) }
 	dev := user("dev@example.com", "reader")
 	boss := user("boss@example.com", "owner")
 	ceo := user("ceo@example.com", "reader")
 	partner := user("x@partner.io", "reader")
 
-	apps := must(e.AddProject(emulator.NewProject{Name: "Apps"}))
-	prod := must(e.AddProject(emulator.NewProject{Name: "Prod"}))
+	apps := must(e.AddProject(adminapi.NewProject{Name: "Apps"}))
+	prod := must(e.AddProject(adminapi.NewProject{Name: "Prod"}))
 	o.ids["apps"], o.ids["prod"] = apps, prod
 	for _, p := range []string{apps, prod} {
 		for _, u := range []string{dev, boss, ceo, partner} {
@@ -55,43 +55,43 @@ func seedOrg(f *fixture) *org {
 			}
 		}
 	}
-	key := func(name, project string, nk emulator.NewProjectAPIKey) {
+	key := func(name, project string, nk adminapi.NewProjectAPIKey) {
 		f.t.Helper()
 		nk.Name = cmpOr(nk.Name, name)
 		id, _, err := e.AddProjectAPIKey(project, nk)
 		o.ids[name] = must(id, err)
 	}
 	ago := func(d time.Duration) time.Time { return t0.Add(-d) }
-	key("fresh", apps, emulator.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(200 * day), LastUsedAt: ago(day)})
-	key("unused", apps, emulator.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(200 * day), LastUsedAt: ago(100 * day)})
-	key("young-never-used", apps, emulator.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(10 * day)})
-	key("old-never-used", apps, emulator.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(40 * day)})
-	key("owners-key", apps, emulator.NewProjectAPIKey{OwnerUserID: boss, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
-	key("protected-name", apps, emulator.NewProjectAPIKey{Name: "ci-deploy", OwnerUserID: dev, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
-	key("protected-email", apps, emulator.NewProjectAPIKey{OwnerUserID: ceo, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
-	key("protected-domain", apps, emulator.NewProjectAPIKey{OwnerUserID: partner, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
-	key("protected-id", apps, emulator.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
-	key("in-protected-project", prod, emulator.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
+	key("fresh", apps, adminapi.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(200 * day), LastUsedAt: ago(day)})
+	key("unused", apps, adminapi.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(200 * day), LastUsedAt: ago(100 * day)})
+	key("young-never-used", apps, adminapi.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(10 * day)})
+	key("old-never-used", apps, adminapi.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(40 * day)})
+	key("owners-key", apps, adminapi.NewProjectAPIKey{OwnerUserID: boss, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
+	key("protected-name", apps, adminapi.NewProjectAPIKey{Name: "ci-deploy", OwnerUserID: dev, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
+	key("protected-email", apps, adminapi.NewProjectAPIKey{OwnerUserID: ceo, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
+	key("protected-domain", apps, adminapi.NewProjectAPIKey{OwnerUserID: partner, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
+	key("protected-id", apps, adminapi.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
+	key("in-protected-project", prod, adminapi.NewProjectAPIKey{OwnerUserID: dev, CreatedAt: ago(300 * day), LastUsedAt: ago(200 * day)})
 
 	sa := func(name string) string {
-		id := must(e.AddServiceAccount(apps, emulator.NewServiceAccount{Name: name, CreatedAt: ago(300 * day)}))
+		id := must(e.AddServiceAccount(apps, adminapi.NewServiceAccount{Name: name, CreatedAt: ago(300 * day)}))
 		o.ids[name] = id
 		return id
 	}
 	staleSA, mixedSA, guardedSA, managedSA := sa("stale-sa"), sa("mixed-sa"), sa("guarded-sa"), sa("managed-sa")
-	key("stale-sa-1", apps, emulator.NewProjectAPIKey{OwnerServiceAccountID: staleSA, CreatedAt: ago(300 * day), LastUsedAt: ago(120 * day)})
-	key("stale-sa-2", apps, emulator.NewProjectAPIKey{OwnerServiceAccountID: staleSA, CreatedAt: ago(50 * day)})
-	key("mixed-sa-1", apps, emulator.NewProjectAPIKey{OwnerServiceAccountID: mixedSA, CreatedAt: ago(300 * day), LastUsedAt: ago(120 * day)})
-	key("mixed-sa-2", apps, emulator.NewProjectAPIKey{OwnerServiceAccountID: mixedSA, CreatedAt: ago(300 * day), LastUsedAt: ago(2 * day)})
-	key("guarded-sa-1", apps, emulator.NewProjectAPIKey{OwnerServiceAccountID: guardedSA, CreatedAt: ago(300 * day), LastUsedAt: ago(120 * day)})
-	key("guarded-sa-2", apps, emulator.NewProjectAPIKey{Name: "ci-deploy", OwnerServiceAccountID: guardedSA, CreatedAt: ago(300 * day), LastUsedAt: ago(120 * day)})
-	managedKey, managedValue, err := e.AddProjectAPIKey(apps, emulator.NewProjectAPIKey{OwnerServiceAccountID: managedSA, CreatedAt: ago(45 * day)})
+	key("stale-sa-1", apps, adminapi.NewProjectAPIKey{OwnerServiceAccountID: staleSA, CreatedAt: ago(300 * day), LastUsedAt: ago(120 * day)})
+	key("stale-sa-2", apps, adminapi.NewProjectAPIKey{OwnerServiceAccountID: staleSA, CreatedAt: ago(50 * day)})
+	key("mixed-sa-1", apps, adminapi.NewProjectAPIKey{OwnerServiceAccountID: mixedSA, CreatedAt: ago(300 * day), LastUsedAt: ago(120 * day)})
+	key("mixed-sa-2", apps, adminapi.NewProjectAPIKey{OwnerServiceAccountID: mixedSA, CreatedAt: ago(300 * day), LastUsedAt: ago(2 * day)})
+	key("guarded-sa-1", apps, adminapi.NewProjectAPIKey{OwnerServiceAccountID: guardedSA, CreatedAt: ago(300 * day), LastUsedAt: ago(120 * day)})
+	key("guarded-sa-2", apps, adminapi.NewProjectAPIKey{Name: "ci-deploy", OwnerServiceAccountID: guardedSA, CreatedAt: ago(300 * day), LastUsedAt: ago(120 * day)})
+	managedKey, managedValue, err := e.AddProjectAPIKey(apps, adminapi.NewProjectAPIKey{OwnerServiceAccountID: managedSA, CreatedAt: ago(45 * day)})
 	o.ids["managed-sa-1"] = must(managedKey, err)
 	o.managedSecret = f.createSecret("apps/managed", secretdoc.Doc{Type: secretdoc.TypeServiceAccountKey, APIKey: logging.Secret(managedValue),
 		KeyID: managedKey, ProjectID: apps, ServiceAccountID: managedSA, ServiceAccountName: "managed-sa"})
 
 	adminKey := func(name string, created, used time.Time) {
-		id, _, err := e.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: name, CreatedAt: created, LastUsedAt: used})
+		id, _, err := e.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: name, CreatedAt: created, LastUsedAt: used})
 		o.ids[name] = must(id, err)
 	}
 	adminKey("admin-stale", ago(400*day), ago(100*day))
@@ -207,7 +207,7 @@ func TestStaleSweep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, emulator.Options{})
+			f := newFixture(t, adminapi.Options{})
 			o := seedOrg(f)
 			f.common.Rules, f.common.DryRun, f.common.MaxDeletions = o.rules(), tt.dryRun, tt.max
 			f.cfg.ManagedSecrets = []string{o.managedSecret}
@@ -282,7 +282,7 @@ func TestStaleSweep(t *testing.T) {
 
 // The preview lists exactly what the real run then deletes.
 func TestPreviewMatchesRealRun(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	o := seedOrg(f)
 	f.common.Rules = o.rules()
 	f.cfg.DeleteStaleServiceAccounts, f.cfg.RevokeAdminKeys = true, true
@@ -317,7 +317,7 @@ func TestPreviewMatchesRealRun(t *testing.T) {
 // A retirement record naming the credential the secret still uses (a
 // rotation that recorded it and never promoted) is never acted on.
 func TestRetirementOfLiveCredentialIsRefused(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	_, cur := f.version(f.adminSecret, "AWSCURRENT")
 	f.tag(f.adminSecret, secretdoc.Retirement{CredentialID: cur.KeyID, Due: t0.Add(-time.Hour)})
 	f.cfg.ManagedSecrets = []string{f.adminSecret}
@@ -339,9 +339,9 @@ func TestRetirementOfLiveCredentialIsRefused(t *testing.T) {
 // Retirements are not held by the cap: a sweep whose stale-key plan is
 // too large still retires rotated-out keys.
 func TestRetirementsProceedWhenTheCapIsHit(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	o := seedOrg(f)
-	id, value, err := f.emu.Emulator.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "rotated out", LastUsedAt: t0})
+	id, value, err := f.emu.Emulator.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "rotated out", LastUsedAt: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,10 +367,10 @@ func TestRetirementsProceedWhenTheCapIsHit(t *testing.T) {
 }
 
 func TestSweepReportsUnreadableProjectsAndGoesOn(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	o := seedOrg(f)
 	f.common.Rules = o.rules()
-	f.emu.Emulator.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/projects/" + o.ids["prod"] + "/api_keys", Status: 500, Count: 10})
+	f.emu.Emulator.InjectFault(adminapi.Rule{Method: "GET", PathPattern: "/organization/projects/" + o.ids["prod"] + "/api_keys", Status: 500, Count: 10})
 	sum, err := f.handler().Sweep(t.Context(), false)
 	if err == nil || len(sum.Errors) == 0 {
 		t.Fatalf("an unreadable project must fail the run: %v %+v", err, sum.Errors)
@@ -381,9 +381,9 @@ func TestSweepReportsUnreadableProjectsAndGoesOn(t *testing.T) {
 }
 
 func TestSweepStopsWithoutUsers(t *testing.T) {
-	f := newFixture(t, emulator.Options{})
+	f := newFixture(t, adminapi.Options{})
 	seedOrg(f)
-	f.emu.Emulator.InjectFault(emulator.Rule{Method: "GET", PathPattern: "/organization/users", Status: 500, Count: 10})
+	f.emu.Emulator.InjectFault(adminapi.Rule{Method: "GET", PathPattern: "/organization/users", Status: 500, Count: 10})
 	_, err := f.handler().Sweep(t.Context(), false)
 	if err == nil || !strings.Contains(err.Error(), "recognise owners") {
 		t.Fatalf("err = %v", err)

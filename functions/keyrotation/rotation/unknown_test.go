@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 // What the API does not say is unknown, never "never used" and never
@@ -21,7 +21,7 @@ func TestSweepDoesNotDeleteOnWhatTheAPIDidNotSay(t *testing.T) {
 	tests := []struct {
 		name  string
 		key   string // seedOrg name of the key to reshape
-		shape emulator.Shape
+		shape adminapi.Shape
 		// offSpec shapes break the spec (a project key's last_used_at is
 		// required): served without contract validation.
 		offSpec bool
@@ -32,29 +32,29 @@ func TestSweepDoesNotDeleteOnWhatTheAPIDidNotSay(t *testing.T) {
 		why     string
 	}{
 		{name: "admin key without last_used_at (optional in the spec)", key: "admin-stale",
-			shape: emulator.Shape{OmitLastUsedAt: true}, kept: []string{"admin-stale"}, skipped: "admin-stale", why: "usage unknown"},
+			shape: adminapi.Shape{OmitLastUsedAt: true}, kept: []string{"admin-stale"}, skipped: "admin-stale", why: "usage unknown"},
 		{name: "project key without last_used_at (required, yet absent)", key: "old-never-used", offSpec: true,
-			shape: emulator.Shape{OmitLastUsedAt: true}, kept: []string{"old-never-used"}, skipped: "old-never-used", why: "usage unknown"},
+			shape: adminapi.Shape{OmitLastUsedAt: true}, kept: []string{"old-never-used"}, skipped: "old-never-used", why: "usage unknown"},
 		{name: "service-account key without last_used_at", key: "stale-sa-2", offSpec: true,
-			shape: emulator.Shape{OmitLastUsedAt: true}, kept: []string{"stale-sa"}, skipped: "stale-sa", why: "usage unknown"},
+			shape: adminapi.Shape{OmitLastUsedAt: true}, kept: []string{"stale-sa"}, skipped: "stale-sa", why: "usage unknown"},
 		{name: "stale user key without owner.type", key: "unused",
-			shape: emulator.Shape{OmitOwnerType: true}, kept: []string{"unused"}, skipped: "unused", why: "owner unknown"},
+			shape: adminapi.Shape{OmitOwnerType: true}, kept: []string{"unused"}, skipped: "unused", why: "owner unknown"},
 		{name: "user key whose owner.type says service_account", key: "unused",
-			shape: emulator.Shape{OwnerType: "service_account"}, kept: []string{"unused"}, skipped: "unused", why: "owner unknown"},
+			shape: adminapi.Shape{OwnerType: "service_account"}, kept: []string{"unused"}, skipped: "unused", why: "owner unknown"},
 		{name: "an organization owner's key without owner.user", key: "owners-key",
-			shape: emulator.Shape{OmitOwnerDetail: true}, kept: []string{"owners-key"}, skipped: "owners-key", why: "owner unknown"},
+			shape: adminapi.Shape{OmitOwnerDetail: true}, kept: []string{"owners-key"}, skipped: "owners-key", why: "owner unknown"},
 		{name: "a fresh key of a service account without owner.service_account", key: "mixed-sa-2",
-			shape: emulator.Shape{OmitOwnerDetail: true}, kept: []string{"mixed-sa", "mixed-sa-2"}, skipped: "mixed-sa", why: "do not say their owner"},
+			shape: adminapi.Shape{OmitOwnerDetail: true}, kept: []string{"mixed-sa", "mixed-sa-2"}, skipped: "mixed-sa", why: "do not say their owner"},
 		{name: "service-account key with an owner.type this code does not know", key: "mixed-sa-2", offSpec: true,
-			shape: emulator.Shape{OwnerType: "organization"}, kept: []string{"mixed-sa", "mixed-sa-2"}, skipped: "mixed-sa", why: "do not say their owner"},
+			shape: adminapi.Shape{OwnerType: "organization"}, kept: []string{"mixed-sa", "mixed-sa-2"}, skipped: "mixed-sa", why: "do not say their owner"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var opts []emulatortest.Option
+			var opts []adminapitest.Option
 			if tt.offSpec {
-				opts = append(opts, emulatortest.WithoutValidation())
+				opts = append(opts, adminapitest.WithoutValidation())
 			}
-			f := newFixture(t, emulator.Options{}, opts...)
+			f := newFixture(t, adminapi.Options{}, opts...)
 			o := seedOrg(f)
 			f.common.Rules = o.rules()
 			f.cfg.ManagedSecrets = []string{o.managedSecret}

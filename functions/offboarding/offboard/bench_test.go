@@ -12,11 +12,12 @@ import (
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/message"
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	locals3 "github.com/orgwarden/orgwarden/testenv/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
 )
 
 // The performance goal: one person across 200 projects, 20 ms of
@@ -32,21 +33,21 @@ const (
 
 // benchRun offboards the seeded wide user once on a fresh organization and
 // returns the elapsed time and the emulator's request log.
-func benchRun(b *testing.B, s3srv *locals3.Server, concurrency int, omitUserProjects bool, ticket string, timed bool) (time.Duration, []emulator.Request) {
+func benchRun(b *testing.B, s3srv *locals3.Server, concurrency int, omitUserProjects bool, ticket string, timed bool) (time.Duration, []adminapi.Request) {
 	b.Helper()
 	if timed {
 		b.StopTimer()
 	}
-	seed := emulator.Seed{Value: 7, Users: 30, Owners: 2, Projects: benchProjects, MembersPerProject: 3,
+	seed := adminapi.Seed{Value: 7, Users: 30, Owners: 2, Projects: benchProjects, MembersPerProject: 3,
 		ServiceAccountsPerProject: 1, KeysPerProject: 2, Invites: 10, AuditEvents: 10, WideUserProjects: benchProjects}
-	srv := emulatortest.New(b, emulator.Options{Seed: &seed, OmitUserProjects: omitUserProjects}, emulatortest.WithoutValidation())
-	must(b, srv.Emulator.SetFaults(emulator.Faults{Latency: benchLatency}))
+	srv := adminapitest.New(b, adminapi.Options{Seed: &seed, OmitUserProjects: omitUserProjects}, adminapitest.WithoutValidation())
+	must(b, srv.Emulator.SetFaults(adminapi.Faults{Latency: benchLatency}))
 	c, err := adminclient.New(adminclient.Options{BaseURL: srv.URL, AdminKey: logging.Secret(srv.AdminKey),
 		Concurrency: concurrency, RateLimit: 0, MaxRetries: -1})
 	must(b, err)
 	off := &Offboarder{Client: c, MaxKeyRevocations: 1000, Journal: &journal.Store{S3: s3srv.Client(), Bucket: journalBucket},
 		Prefix: journal.DefaultPrefix, Rules: guard.Rules{}}
-	req := message.Request{Email: emulator.WideUserEmail, Ticket: ticket, Kind: message.KindRaw}
+	req := message.Request{Email: adminapi.WideUserEmail, Ticket: ticket, Kind: message.KindRaw}
 	srv.Emulator.ResetRequests()
 
 	if timed {
@@ -80,7 +81,7 @@ func benchRun(b *testing.B, s3srv *locals3.Server, concurrency int, omitUserProj
 // The sub-benchmarks vary ORGWARDEN_MAX_CONCURRENCY (no client-side rate
 // limit), which is what decides time to offboard for people in many projects.
 func BenchmarkOffboard200Projects(b *testing.B) {
-	s3srv := locals3.New(b)
+	s3srv := s3test.New(b)
 	must(b, s3srv.CreateBucket(context.Background(), journalBucket))
 	baseline := sequentialBaseline(b, s3srv)
 
@@ -96,7 +97,7 @@ func BenchmarkOffboard200Projects(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			var total time.Duration
-			var reqs []emulator.Request
+			var reqs []adminapi.Request
 			for i := 0; i < b.N; i++ {
 				var d time.Duration
 				d, reqs = benchRun(b, s3srv, run.concurrency, run.omit, fmt.Sprintf("bench-%s-%d", name, i), true)
@@ -128,7 +129,7 @@ func sequentialBaseline(b *testing.B, s3srv *locals3.Server) time.Duration {
 }
 
 // countCalls counts Admin API requests and, of them, key deletions.
-func countCalls(reqs []emulator.Request) (calls, keyDeletes int) {
+func countCalls(reqs []adminapi.Request) (calls, keyDeletes int) {
 	for _, r := range reqs {
 		calls++
 		if r.Method == http.MethodDelete && matchKeyDelete(r.Path) {

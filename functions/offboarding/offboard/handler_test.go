@@ -19,11 +19,12 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/shared/app"
-	"github.com/orgwarden/orgwarden/shared/awslocal"
-	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
+	localsqs "github.com/orgwarden/orgwarden/testenv/awslocal/sqs"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/sqs/sqstest"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
 )
 
 const dlqName = "orgwarden-offboarding-dlq"
@@ -40,7 +41,7 @@ type stack struct {
 // Lambda function gets.
 func newStack(t *testing.T, o *org) *stack {
 	t.Helper()
-	s := &stack{org: o, sqs: localsqs.New(t)}
+	s := &stack{org: o, sqs: sqstest.New(t)}
 	var err error
 	s.dlqURL, err = s.sqs.CreateQueue(context.Background(), dlqName, nil)
 	must(t, err)
@@ -165,10 +166,10 @@ func TestHandleMixedBatch(t *testing.T) {
 	o := newOrg(t, 4, 2)
 	s := newStack(t, o)
 	// Carol only has a pending invite; Dave's removal keeps being rate limited.
-	_, err := o.emu.AddInvite(emulator.NewInvite{Email: "carol@example.com"})
+	_, err := o.emu.AddInvite(adminapi.NewInvite{Email: "carol@example.com"})
 	must(t, err)
 	dave := o.addPerson("dave@example.com", 1, 0, false)
-	o.emu.InjectFault(emulator.Rule{Method: http.MethodDelete, PathPattern: "/organization/users/" + dave.id,
+	o.emu.InjectFault(adminapi.Rule{Method: http.MethodDelete, PathPattern: "/organization/users/" + dave.id,
 		Status: http.StatusTooManyRequests, RetryAfter: 5 * time.Millisecond, Count: 1000})
 
 	okta := strings.Replace(oktaEvent, "frank@example.com", "carol@example.com", 1)
@@ -359,7 +360,7 @@ func TestHandleRetriesAPermanentFailureUntilItCompletes(t *testing.T) {
 	o := newOrg(t, 3, 3)
 	s := newStack(t, o)
 	broken := o.person.projects[1]
-	o.emu.InjectFault(emulator.Rule{Method: http.MethodDelete, PathPattern: "/organization/projects/" + broken + "/users/*",
+	o.emu.InjectFault(adminapi.Rule{Method: http.MethodDelete, PathPattern: "/organization/projects/" + broken + "/users/*",
 		Status: http.StatusForbidden, Count: 1000})
 	body := `{"email":"jane.leaver@example.com","ticket":"HR-9"}`
 

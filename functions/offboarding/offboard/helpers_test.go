@@ -9,12 +9,13 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/guard"
 	"github.com/orgwarden/orgwarden/shared/logging"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	locals3 "github.com/orgwarden/orgwarden/testenv/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
 )
 
 const journalBucket = "journal"
@@ -22,8 +23,8 @@ const journalBucket = "journal"
 // org is an emulated organization with a person to offboard.
 type org struct {
 	t      testing.TB
-	srv    *emulatortest.Server
-	emu    *emulator.Emulator
+	srv    *adminapitest.Server
+	emu    *adminapi.Emulator
 	s3     *locals3.Server
 	store  *journal.Store
 	logs   *logtest.Buffer
@@ -44,27 +45,27 @@ type person struct {
 // projects, owning the first one, with two keys in each of the first
 // keyProjects projects and a pending invite to her email in other case;
 // a bystander is in the same projects with keys of their own.
-func newOrg(t testing.TB, projects, keyProjects int, opts ...emulatortest.Option) *org {
+func newOrg(t testing.TB, projects, keyProjects int, opts ...adminapitest.Option) *org {
 	t.Helper()
-	return newOrgWith(t, emulator.Options{}, projects, keyProjects, opts...)
+	return newOrgWith(t, adminapi.Options{}, projects, keyProjects, opts...)
 }
 
-func newOrgWith(t testing.TB, eopts emulator.Options, projects, keyProjects int, opts ...emulatortest.Option) *org {
+func newOrgWith(t testing.TB, eopts adminapi.Options, projects, keyProjects int, opts ...adminapitest.Option) *org {
 	t.Helper()
-	srv := emulatortest.New(t, eopts, opts...)
+	srv := adminapitest.New(t, eopts, opts...)
 	o := &org{t: t, srv: srv, emu: srv.Emulator, logs: &logtest.Buffer{}}
 	o.person = o.addPerson("jane.leaver@example.com", projects, keyProjects, true)
 	o.bystander = o.addPerson("bob.stays@example.com", 0, 0, false)
 	for _, p := range o.person.projects {
 		must(t, o.emu.AddProjectUser(p, o.bystander.id, "member"))
-		id, _, err := o.emu.AddProjectAPIKey(p, emulator.NewProjectAPIKey{Name: "bob's key", OwnerUserID: o.bystander.id})
+		id, _, err := o.emu.AddProjectAPIKey(p, adminapi.NewProjectAPIKey{Name: "bob's key", OwnerUserID: o.bystander.id})
 		must(t, err)
 		o.bystander.keys[p] = append(o.bystander.keys[p], id)
 	}
-	_, err := o.emu.AddInvite(emulator.NewInvite{Email: "someone.new@example.com", Role: "reader"})
+	_, err := o.emu.AddInvite(adminapi.NewInvite{Email: "someone.new@example.com", Role: "reader"})
 	must(t, err)
 
-	o.s3 = locals3.New(t)
+	o.s3 = s3test.New(t)
 	must(t, o.s3.CreateBucket(context.Background(), journalBucket))
 	o.store = &journal.Store{S3: o.s3.Client(), Bucket: journalBucket}
 	return o
@@ -74,15 +75,15 @@ func (o *org) addPerson(email string, projects, keyProjects int, invite bool) pe
 	t := o.t
 	p := person{email: email, roles: map[string]string{}, keys: map[string][]string{}}
 	var err error
-	p.id, err = o.emu.AddUser(emulator.NewUser{Email: email, Role: "reader"})
+	p.id, err = o.emu.AddUser(adminapi.NewUser{Email: email, Role: "reader"})
 	must(t, err)
 	for i := range projects {
-		pid, err := o.emu.AddProject(emulator.NewProject{Name: fmt.Sprintf("project %d", i)})
+		pid, err := o.emu.AddProject(adminapi.NewProject{Name: fmt.Sprintf("project %d", i)})
 		must(t, err)
 		role := "member"
 		if i == 0 {
 			role = "owner"
-			_, err := o.emu.AddServiceAccount(pid, emulator.NewServiceAccount{Name: "ci-bot"})
+			_, err := o.emu.AddServiceAccount(pid, adminapi.NewServiceAccount{Name: "ci-bot"})
 			must(t, err)
 		}
 		must(t, o.emu.AddProjectUser(pid, p.id, role))
@@ -90,15 +91,15 @@ func (o *org) addPerson(email string, projects, keyProjects int, invite bool) pe
 		p.roles[pid] = role
 		if i < keyProjects {
 			for k := range 2 {
-				id, _, err := o.emu.AddProjectAPIKey(pid, emulator.NewProjectAPIKey{Name: fmt.Sprintf("jane key %d", k), OwnerUserID: p.id})
+				id, _, err := o.emu.AddProjectAPIKey(pid, adminapi.NewProjectAPIKey{Name: fmt.Sprintf("jane key %d", k), OwnerUserID: p.id})
 				must(t, err)
 				p.keys[pid] = append(p.keys[pid], id)
 			}
 		}
 	}
 	if invite {
-		p.invite, err = o.emu.AddInvite(emulator.NewInvite{Email: strings.ToUpper(email[:1]) + email[1:], Role: "reader",
-			Projects: []emulator.InviteProject{}})
+		p.invite, err = o.emu.AddInvite(adminapi.NewInvite{Email: strings.ToUpper(email[:1]) + email[1:], Role: "reader",
+			Projects: []adminapi.InviteProject{}})
 		must(t, err)
 	}
 	return p
@@ -146,7 +147,7 @@ func (o *org) remaining(p person) (memberships, keys, invites int, user bool) {
 		}
 	}
 	for _, in := range o.emu.Invites() {
-		if strings.EqualFold(in.Email, p.email) && in.Status == emulator.InvitePending {
+		if strings.EqualFold(in.Email, p.email) && in.Status == adminapi.InvitePending {
 			invites++
 		}
 	}

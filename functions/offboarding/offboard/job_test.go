@@ -14,8 +14,8 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/message"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/guard"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 func request(email string) message.Request {
@@ -26,16 +26,16 @@ func request(email string) message.Request {
 func TestOffboardRemovesEverythingOnceAndRepeatIsNoOp(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		opts emulator.Options
+		opts adminapi.Options
 	}{
-		{"user objects list their projects", emulator.Options{}},
-		{"user objects without projects (member scan)", emulator.Options{OmitUserProjects: true}},
+		{"user objects list their projects", adminapi.Options{}},
+		{"user objects without projects (member scan)", adminapi.Options{OmitUserProjects: true}},
 	} {
 		t.Run(tt.name, func(t *testing.T) { testOffboardRemovesEverything(t, tt.opts) })
 	}
 }
 
-func testOffboardRemovesEverything(t *testing.T, opts emulator.Options) {
+func testOffboardRemovesEverything(t *testing.T, opts adminapi.Options) {
 	ctx := context.Background()
 	o := newOrgWith(t, opts, 6, 3)
 	off := o.offboarder(false, guard.Rules{})
@@ -208,7 +208,7 @@ func TestOffboardAllowedOwnerLosesAdminKeysButNotTheJobsOwn(t *testing.T) {
 	// second one; Jane becomes an owner too, so the first owner is not the last.
 	makeOwner(o)
 	first := o.emu.Users()[0]
-	spare, _, err := o.emu.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "owner's laptop"})
+	spare, _, err := o.emu.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "owner's laptop"})
 	must(t, err)
 
 	off := o.offboarder(false, guard.Rules{AllowOwners: true})
@@ -281,7 +281,7 @@ func TestOffboardResumesAfterAStepFailsMidway(t *testing.T) {
 	broken := o.person.projects[2]
 	// Removing Jane from one project fails with a permanent-looking error
 	// until someone fixes it.
-	o.emu.InjectFault(emulator.Rule{Method: http.MethodDelete, PathPattern: "/organization/projects/" + broken + "/users/*",
+	o.emu.InjectFault(adminapi.Rule{Method: http.MethodDelete, PathPattern: "/organization/projects/" + broken + "/users/*",
 		Status: http.StatusBadRequest, Count: 1000})
 	off := o.offboarder(false, guard.Rules{})
 
@@ -337,7 +337,7 @@ func TestOffboardResumesAfterAStepFailsMidway(t *testing.T) {
 func TestOffboardWithoutUserRevokesInvites(t *testing.T) {
 	ctx := context.Background()
 	o := newOrg(t, 1, 0)
-	_, err := o.emu.AddInvite(emulator.NewInvite{Email: "never.joined@example.com", Role: "reader"})
+	_, err := o.emu.AddInvite(adminapi.NewInvite{Email: "never.joined@example.com", Role: "reader"})
 	must(t, err)
 	res, err := o.offboarder(false, guard.Rules{}).Offboard(ctx, request("Never.Joined@example.com"), Attempt{MessageID: "m"})
 	if err != nil || res.Outcome != Offboarded || res.Done != (Counts{Invites: 1}) {
@@ -408,7 +408,7 @@ func TestOffboardRefusesAStaleDuplicateAfterThePersonRejoined(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Restored a day later; then the old message is delivered again.
-	_, err := o.emu.AddUser(emulator.NewUser{Email: o.person.email, AddedAt: time.Now().Add(24 * time.Hour)})
+	_, err := o.emu.AddUser(adminapi.NewUser{Email: o.person.email, AddedAt: time.Now().Add(24 * time.Hour)})
 	must(t, err)
 	o.emu.ResetRequests()
 	res, err := off.Offboard(ctx, req, Attempt{MessageID: "m-dup"})

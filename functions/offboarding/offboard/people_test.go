@@ -13,8 +13,8 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/restore"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/guard"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // TestTwoPeopleNeverShareAJournalRecord: emails that read the same once
@@ -25,7 +25,7 @@ func TestTwoPeopleNeverShareAJournalRecord(t *testing.T) {
 	o := newOrg(t, 1, 0)
 	emails := []string{"o'brien@example.com", "o_brien@example.com"}
 	for _, e := range emails {
-		id, err := o.emu.AddUser(emulator.NewUser{Email: e, Role: "reader"})
+		id, err := o.emu.AddUser(adminapi.NewUser{Email: e, Role: "reader"})
 		must(t, err)
 		must(t, o.emu.AddProjectUser(o.person.projects[0], id, "member"))
 	}
@@ -54,7 +54,7 @@ func TestTwoPeopleNeverShareAJournalRecord(t *testing.T) {
 	}
 	invited := map[string]bool{}
 	for _, in := range o.emu.Invites() {
-		if in.Status == emulator.InvitePending {
+		if in.Status == adminapi.InvitePending {
 			invited[strings.ToLower(in.Email)] = true
 		}
 	}
@@ -148,7 +148,7 @@ func TestHandleUnknownEmailsListUsersOncePerBatch(t *testing.T) {
 	o := newOrg(t, 1, 0)
 	s := newStack(t, o)
 	for i := range 450 {
-		_, err := o.emu.AddUser(emulator.NewUser{Email: fmt.Sprintf("staff%03d@example.com", i), Role: "reader"})
+		_, err := o.emu.AddUser(adminapi.NewUser{Email: fmt.Sprintf("staff%03d@example.com", i), Role: "reader"})
 		must(t, err)
 	}
 	users := len(o.emu.Users())

@@ -16,7 +16,7 @@ import (
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/config"
-	"github.com/orgwarden/orgwarden/shared/logging/logtest"
+	"github.com/orgwarden/orgwarden/testenv/logtest"
 )
 
 // sentNow is an SQS message sent now (the emulator's users were added

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
-	"github.com/orgwarden/orgwarden/shared/emulator"
 	"github.com/orgwarden/orgwarden/shared/guard"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
 )
 
 // A key list the API answered only in part (a page that says more follow
@@ -19,7 +19,7 @@ import (
 // list ended quietly at page 2 and the person was reported offboarded with
 // the keys on the later pages alive.
 func TestHandleFailsOnAHalfReadKeyList(t *testing.T) {
-	for _, mode := range []emulator.PageMode{emulator.PageNoCursor, emulator.PageRepeat} {
+	for _, mode := range []adminapi.PageMode{adminapi.PageNoCursor, adminapi.PageRepeat} {
 		t.Run(mode.String(), func(t *testing.T) {
 			o := newOrg(t, 1, 1)
 			s := newStack(t, o)
@@ -27,11 +27,11 @@ func TestHandleFailsOnAHalfReadKeyList(t *testing.T) {
 			proj := o.person.projects[0]
 			// 250 keys: three pages of 100. Page 2 is the broken one.
 			for i := len(o.person.keys[proj]); i < 250; i++ {
-				id, _, err := o.emu.AddProjectAPIKey(proj, emulator.NewProjectAPIKey{Name: fmt.Sprintf("jane key %d", i), OwnerUserID: o.person.id})
+				id, _, err := o.emu.AddProjectAPIKey(proj, adminapi.NewProjectAPIKey{Name: fmt.Sprintf("jane key %d", i), OwnerUserID: o.person.id})
 				must(t, err)
 				o.person.keys[proj] = append(o.person.keys[proj], id)
 			}
-			must(t, o.emu.InjectPageFault(emulator.PageFault{PathPattern: "/organization/projects/*/api_keys", Mode: mode, Skip: 1}))
+			must(t, o.emu.InjectPageFault(adminapi.PageFault{PathPattern: "/organization/projects/*/api_keys", Mode: mode, Skip: 1}))
 
 			msg := sqsMessage("m-jane", `{"email":"jane.leaver@example.com","ticket":"HR-1"}`, 1)
 			resp := s.invoke(t, nil, msg)
@@ -71,11 +71,11 @@ func TestHandleFailsOnAHalfReadKeyList(t *testing.T) {
 func TestOffboardLeavesKeysOfUnknownOwnerAndReportsThem(t *testing.T) {
 	tests := []struct {
 		name  string
-		shape emulator.Shape
+		shape adminapi.Shape
 	}{
-		{"no owner.type", emulator.Shape{OmitOwnerType: true}},
-		{"owner.type says service_account, with the person's user object", emulator.Shape{OwnerType: "service_account"}},
-		{"owner.type user without owner.user", emulator.Shape{OmitOwnerDetail: true}},
+		{"no owner.type", adminapi.Shape{OmitOwnerType: true}},
+		{"owner.type says service_account, with the person's user object", adminapi.Shape{OwnerType: "service_account"}},
+		{"owner.type user without owner.user", adminapi.Shape{OmitOwnerDetail: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,9 +85,9 @@ func TestOffboardLeavesKeysOfUnknownOwnerAndReportsThem(t *testing.T) {
 			odd := o.person.keys[o.person.projects[1]][0]
 			must(t, o.emu.SetShape(odd, tt.shape))
 			// An admin key of the person's that does not say its owner's type.
-			adminKey, _, err := o.emu.AddAdminAPIKey(emulator.NewAdminAPIKey{Name: "jane's laptop"})
+			adminKey, _, err := o.emu.AddAdminAPIKey(adminapi.NewAdminAPIKey{Name: "jane's laptop"})
 			must(t, err)
-			must(t, o.emu.SetShape(adminKey, emulator.Shape{OmitOwnerType: true}))
+			must(t, o.emu.SetShape(adminKey, adminapi.Shape{OmitOwnerType: true}))
 
 			res, err := o.offboarder(false, guard.Rules{AllowOwners: true}).Offboard(ctx, request(o.person.email), Attempt{MessageID: "m-1"})
 			if err != nil {

@@ -1,7 +1,7 @@
-// Package emulatortest serves the Admin API emulator on loopback for tests,
+// Package adminapitest serves the Admin API emulator on loopback for tests,
 // in the manner of net/http/httptest.
 //
-//	srv := emulatortest.New(t, emulator.Options{Seed: &seed})
+//	srv := adminapitest.New(t, emulator.Options{Seed: &seed})
 //	client := srv.SDKClient()
 //
 // When the OpenAI spec is present (see contract.SpecPath), every request and
@@ -10,7 +10,7 @@
 // violations the emulator refused (a test sending bad input on purpose) are
 // not failures. Without the spec the server still runs, unvalidated, and the
 // test logs that once.
-package emulatortest
+package adminapitest
 
 import (
 	"errors"
@@ -21,8 +21,8 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
-	"github.com/orgwarden/orgwarden/shared/contract"
-	"github.com/orgwarden/orgwarden/shared/emulator"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/contract"
 )
 
 // Server is an emulator on a loopback listener.
@@ -32,7 +32,7 @@ type Server struct {
 	// AdminKey is an admin key value the emulator accepts. Never log it.
 	AdminKey string
 	// Emulator is the organization behind the server, for setup and inspection.
-	Emulator *emulator.Emulator
+	Emulator *adminapi.Emulator
 	// Validator has seen all traffic; nil when validation is off or the spec is absent.
 	Validator *contract.Validator
 	// HTTP is the underlying test server.
@@ -52,15 +52,15 @@ type config struct {
 func WithoutValidation() Option { return func(c *config) { c.validate = false } }
 
 // New builds an emulator from opts and serves it until the test ends.
-func New(t testing.TB, opts emulator.Options, options ...Option) *Server {
+func New(t testing.TB, opts adminapi.Options, options ...Option) *Server {
 	t.Helper()
 	cfg := config{validate: true}
 	for _, o := range options {
 		o(&cfg)
 	}
-	emu, err := emulator.New(opts)
+	emu, err := adminapi.New(opts)
 	if err != nil {
-		t.Fatalf("emulatortest: %v", err)
+		t.Fatalf("adminapitest: %v", err)
 	}
 	s := &Server{AdminKey: emu.AdminKey(), Emulator: emu}
 	var h http.Handler = emu
@@ -68,9 +68,9 @@ func New(t testing.TB, opts emulator.Options, options ...Option) *Server {
 		spec, err := contract.Find()
 		switch {
 		case errors.Is(err, contract.ErrSpecNotFound):
-			t.Logf("emulatortest: %v; traffic is not validated", err)
+			t.Logf("adminapitest: %v; traffic is not validated", err)
 		case err != nil:
-			t.Fatalf("emulatortest: %v", err)
+			t.Fatalf("adminapitest: %v", err)
 		default:
 			s.Validator = contract.NewValidator(spec)
 			h = s.Validator.Middleware(emu)

@@ -1,4 +1,4 @@
-package emulatortest_test
+package adminapitest_test
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
-	"github.com/orgwarden/orgwarden/shared/contract"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
+	"github.com/orgwarden/orgwarden/testenv/contract"
 )
 
 // recordingTB stands in for the test given to New, to see what New reports.
@@ -36,7 +36,7 @@ func (r *recordingTB) finish() {
 
 // offSpec makes the emulator break the spec on purpose: an audit event whose
 // type is not in AuditLogEventType.
-func offSpec(t testing.TB, srv *emulatortest.Server) {
+func offSpec(t testing.TB, srv *adminapitest.Server) {
 	t.Helper()
 	if err := srv.Emulator.AppendAuditEvent(json.RawMessage(`{"id":"audit_log-x","type":"not.a.type","effective_at":1}`)); err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func offSpec(t testing.TB, srv *emulatortest.Server) {
 }
 
 func TestServesOnLoopbackWithTheAdminKey(t *testing.T) {
-	srv := emulatortest.New(t, emulator.Options{})
+	srv := adminapitest.New(t, adminapi.Options{})
 	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") || !strings.HasSuffix(srv.URL, "/v1") {
 		t.Fatalf("URL %s", srv.URL)
 	}
@@ -65,7 +65,7 @@ func TestServesOnLoopbackWithTheAdminKey(t *testing.T) {
 func TestViolationsFailTheTest(t *testing.T) {
 	contract.RequireSpec(t)
 	rec := &recordingTB{TB: t}
-	srv := emulatortest.New(rec, emulator.Options{})
+	srv := adminapitest.New(rec, adminapi.Options{})
 	if srv.Validator == nil {
 		t.Fatal("no validator although the spec is present")
 	}
@@ -79,7 +79,7 @@ func TestViolationsFailTheTest(t *testing.T) {
 func TestRefusedBadRequestsAreNotFailures(t *testing.T) {
 	contract.RequireSpec(t)
 	rec := &recordingTB{TB: t}
-	srv := emulatortest.New(rec, emulator.Options{})
+	srv := adminapitest.New(rec, adminapi.Options{})
 	c := srv.SDKClient()
 	_, err := c.Admin.Organization.AuditLogs.List(context.Background(), openai.AdminOrganizationAuditLogListParams{EventTypes: []string{"not.a.type"}})
 	if err == nil {
@@ -93,7 +93,7 @@ func TestRefusedBadRequestsAreNotFailures(t *testing.T) {
 
 func TestWithoutValidation(t *testing.T) {
 	rec := &recordingTB{TB: t}
-	srv := emulatortest.New(rec, emulator.Options{}, emulatortest.WithoutValidation())
+	srv := adminapitest.New(rec, adminapi.Options{}, adminapitest.WithoutValidation())
 	if srv.Validator != nil {
 		t.Fatal("validator present")
 	}

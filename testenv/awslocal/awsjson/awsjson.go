@@ -23,8 +23,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/ids"
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/loopback"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/internal/ids"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/internal/loopback"
 )
 
 // maxBodyBytes bounds a request body. The largest real inputs (SQS batches,

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal/awsjson"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/awsjson"
 )
 
 type echoIn struct {

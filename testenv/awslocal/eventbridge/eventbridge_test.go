@@ -14,12 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
 
-	eblocal "github.com/orgwarden/orgwarden/shared/awslocal/eventbridge"
+	eblocal "github.com/orgwarden/orgwarden/testenv/awslocal/eventbridge"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/eventbridge/eventbridgetest"
 )
 
 func TestPutEvents(t *testing.T) {
 	received := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
-	srv := eblocal.New(t, eblocal.WithClock(func() time.Time { return received }))
+	srv := eventbridgetest.New(t, eblocal.WithClock(func() time.Time { return received }))
 	c := srv.Client()
 	eventTime := time.Date(2026, 2, 3, 4, 0, 0, 500_000_000, time.UTC)
 
@@ -74,7 +75,7 @@ func TestPutEvents(t *testing.T) {
 }
 
 func TestPutEventsRequestLimits(t *testing.T) {
-	c := eblocal.New(t).Client()
+	c := eventbridgetest.New(t).Client()
 	entry := types.PutEventsRequestEntry{Source: aws.String("s"), DetailType: aws.String("d"), Detail: aws.String(`{}`)}
 	tests := []struct {
 		name    string
@@ -142,7 +143,7 @@ func TestPutEventsSizeLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := eblocal.New(t)
+			srv := eventbridgetest.New(t)
 			out, err := srv.Client().PutEvents(t.Context(), &awseb.PutEventsInput{Entries: tt.entries})
 			if tt.ok {
 				if err != nil || out.FailedEntryCount != 0 || len(srv.Events()) != len(tt.entries) {
@@ -185,7 +186,7 @@ func TestPutEventsEntryErrors(t *testing.T) {
 		{"detail a JSON string", with(func(e *types.PutEventsRequestEntry) { e.Detail = aws.String(`"x"`) }), "MalformedDetail"},
 		{"AWS source", with(func(e *types.PutEventsRequestEntry) { e.Source = aws.String("aws.events") }), "NotAuthorizedForSourceException"},
 	}
-	srv := eblocal.New(t)
+	srv := eventbridgetest.New(t)
 	entries := make([]types.PutEventsRequestEntry, 0, len(tests))
 	for _, tt := range tests {
 		entries = append(entries, ok, tt.entry) // a valid entry before each: positions must hold

@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
-	s3local "github.com/orgwarden/orgwarden/shared/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
 )
 
 // BenchmarkPutObject measures one conditional PutObject round trip through
@@ -16,7 +16,7 @@ import (
 func BenchmarkPutObject(b *testing.B) {
 	for _, size := range []int{1 << 10, 1 << 20} {
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
-			srv := s3local.New(b)
+			srv := s3test.New(b)
 			if err := srv.CreateBucket(b.Context(), bucket); err != nil {
 				b.Fatal(err)
 			}

@@ -14,7 +14,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/ids"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/internal/ids"
 )
 
 // The gofakes3 v1.2.0 behaviours corrected here, each covered by a test in

@@ -10,15 +10,14 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal"
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/loopback"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/internal/loopback"
 )
 
 // Server is an S3 endpoint on loopback.
@@ -42,12 +41,6 @@ func Start() (*Server, error) {
 		return nil, fmt.Errorf("start local s3: %w", err)
 	}
 	return &Server{URL: srv.URL, backend: mem, fixes: fx, srv: srv}, nil
-}
-
-// New starts a Server for a test and closes it when the test ends.
-func New(tb testing.TB) *Server {
-	tb.Helper()
-	return loopback.ForTest(tb, func() (*Server, error) { return Start() })
 }
 
 // Client returns a real SDK client for this server: path-style, fake static

@@ -18,14 +18,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	s3local "github.com/orgwarden/orgwarden/shared/awslocal/s3"
+	s3local "github.com/orgwarden/orgwarden/testenv/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
 )
 
 const bucket = "audit"
 
 func newBucket(t *testing.T) (*s3local.Server, *awss3.Client) {
 	t.Helper()
-	srv := s3local.New(t)
+	srv := s3test.New(t)
 	if err := srv.CreateBucket(t.Context(), bucket); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestObjectRoundTrip(t *testing.T) {
 }
 
 func TestGetFromMissingBucket(t *testing.T) {
-	srv := s3local.New(t)
+	srv := s3test.New(t)
 	_, err := srv.Client().GetObject(t.Context(), &awss3.GetObjectInput{Bucket: aws.String("nope"), Key: aws.String("k")})
 	if st, code := status(err); st != http.StatusNotFound || code != "NoSuchBucket" {
 		t.Fatalf("want 404 NoSuchBucket, got %v", err)
@@ -429,7 +430,7 @@ func TestGetRangeAndChecksums(t *testing.T) {
 // IgnoreConditions plays a server that drops conditional headers: a
 // create-only write over an existing object lands.
 func TestIgnoreConditions(t *testing.T) {
-	srv := s3local.New(t)
+	srv := s3test.New(t)
 	if err := srv.CreateBucket(t.Context(), "bkt"); err != nil {
 		t.Fatal(err)
 	}

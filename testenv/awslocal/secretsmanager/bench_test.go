@@ -6,11 +6,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager/secretsmanagertest"
 )
 
 func BenchmarkGetSecretValue(b *testing.B) {
-	srv := smlocal.New(b)
+	srv := secretsmanagertest.New(b)
 	c := srv.Client()
 	if _, err := c.CreateSecret(b.Context(), &awssm.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String(`{"type":"admin_key"}`)}); err != nil {
 		b.Fatal(err)

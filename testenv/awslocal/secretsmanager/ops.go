@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal/awsjson"
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/ids"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/awsjson"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/internal/ids"
 )
 
 // Wire shapes. Field names are the JSON member names of the Secrets Manager

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal/awsjson"
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/ids"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/awsjson"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/internal/ids"
 )
 
 type rotateSecretInput struct {

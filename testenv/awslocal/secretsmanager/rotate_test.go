@@ -18,7 +18,8 @@ import (
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
+	smlocal "github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager/secretsmanagertest"
 )
 
 const rotationFn = "arn:aws:lambda:us-east-1:000000000000:function:keyrotation"
@@ -97,7 +98,7 @@ func (r *rotator) steps() []string {
 
 func newRotation(t *testing.T, failAt string) (*smlocal.Server, *awssm.Client, *rotator, string) {
 	t.Helper()
-	srv := smlocal.New(t)
+	srv := secretsmanagertest.New(t)
 	c := srv.Client()
 	r := &rotator{client: c, failAt: failAt, failOnce: failAt != ""}
 	srv.SetRotationInvoker(r.invoke)
@@ -236,7 +237,7 @@ func TestRotateSecretErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := smlocal.New(t)
+			srv := secretsmanagertest.New(t)
 			c := srv.Client()
 			create(t, c, "s", "v", tok1)
 			invoked := false
@@ -299,7 +300,7 @@ func rawCall(t *testing.T, url, target, body string) (int, http.Header, map[stri
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestWireProtocol(t *testing.T) {
-	srv := smlocal.New(t)
+	srv := secretsmanagertest.New(t)
 	var got []smlocal.RotationEvent
 	srv.SetRotationInvoker(func(_ context.Context, _ string, ev smlocal.RotationEvent) error { got = append(got, ev); return nil })
 
@@ -363,7 +364,7 @@ func TestWireProtocol(t *testing.T) {
 }
 
 func TestRequestLogMasksSecretValues(t *testing.T) {
-	srv := smlocal.New(t)
+	srv := secretsmanagertest.New(t)
 	c := srv.Client()
 	const key = "sk-admin-THIS-MUST-NOT-BE-LOGGED"
 	create(t, c, "s", `{"api_key":"`+key+`"}`, tok1)

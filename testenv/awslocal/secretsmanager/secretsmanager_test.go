@@ -14,7 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
-	smlocal "github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
+	smlocal "github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager/secretsmanagertest"
 )
 
 // Tokens are 32 to 64 characters, like the UUIDs the SDK generates.
@@ -76,7 +77,7 @@ func value(t *testing.T, c *awssm.Client, in *awssm.GetSecretValueInput) *awssm.
 }
 
 func TestCreateAndGetByEveryIdentifier(t *testing.T) {
-	srv := smlocal.New(t)
+	srv := secretsmanagertest.New(t)
 	c := srv.Client()
 	out, err := c.CreateSecret(t.Context(), &awssm.CreateSecretInput{
 		Name:         aws.String("orgwarden/admin-key"),
@@ -121,7 +122,7 @@ func TestCreateAndGetByEveryIdentifier(t *testing.T) {
 }
 
 func TestBinarySecret(t *testing.T) {
-	c := smlocal.New(t).Client()
+	c := secretsmanagertest.New(t).Client()
 	bin := []byte{0, 1, 2, 0xff}
 	if _, err := c.CreateSecret(t.Context(), &awssm.CreateSecretInput{Name: aws.String("bin"), SecretBinary: bin}); err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func TestCreateSecretErrorsAndIdempotency(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := smlocal.New(t).Client()
+			c := secretsmanagertest.New(t).Client()
 			first := create(t, c, "s", "v1", tok1)
 			out, err := c.CreateSecret(t.Context(), &tt.in)
 			if code := errorCode(err); code != tt.wantCode {
@@ -165,7 +166,7 @@ func TestCreateSecretErrorsAndIdempotency(t *testing.T) {
 }
 
 func TestPutSecretValueStagingLabels(t *testing.T) {
-	c := smlocal.New(t).Client()
+	c := secretsmanagertest.New(t).Client()
 	create(t, c, "s", "v1", tok1)
 
 	steps := []struct {
@@ -238,7 +239,7 @@ func TestPutSecretValueIdempotency(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := smlocal.New(t).Client()
+			c := secretsmanagertest.New(t).Client()
 			create(t, c, "s", "v1", tok1)
 			putValue(t, c, "s", "v2", tok2, "AWSPENDING")
 			putValue(t, c, "s", "v3", tok3)
@@ -317,7 +318,7 @@ func TestUpdateSecretVersionStage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := smlocal.New(t).Client()
+			c := secretsmanagertest.New(t).Client()
 			create(t, c, "s", "v1", tok1)
 			putValue(t, c, "s", "v2", tok2)
 			putValue(t, c, "s", "v3", tok3, "AWSPENDING")
@@ -342,7 +343,7 @@ func TestUpdateSecretVersionStage(t *testing.T) {
 
 func TestDescribeSecret(t *testing.T) {
 	now := time.Date(2026, 3, 4, 15, 4, 5, 0, time.UTC)
-	srv := smlocal.New(t, smlocal.WithClock(func() time.Time { return now }))
+	srv := secretsmanagertest.New(t, smlocal.WithClock(func() time.Time { return now }))
 	c := srv.Client()
 	_, err := c.CreateSecret(t.Context(), &awssm.CreateSecretInput{
 		Name: aws.String("s"), SecretString: aws.String("v"), Description: aws.String("d"), KmsKeyId: aws.String("alias/k"),
@@ -372,7 +373,7 @@ func TestDescribeSecret(t *testing.T) {
 }
 
 func TestTagAndUntag(t *testing.T) {
-	c := smlocal.New(t).Client()
+	c := secretsmanagertest.New(t).Client()
 	create(t, c, "s", "v", tok1)
 	ctx := t.Context()
 	if _, err := c.TagResource(ctx, &awssm.TagResourceInput{SecretId: aws.String("s"), Tags: []types.Tag{
@@ -396,7 +397,7 @@ func TestTagAndUntag(t *testing.T) {
 }
 
 func TestListSecrets(t *testing.T) {
-	c := smlocal.New(t).Client()
+	c := secretsmanagertest.New(t).Client()
 	ctx := t.Context()
 	fixtures := []struct {
 		name, desc string
@@ -473,7 +474,7 @@ func TestListSecrets(t *testing.T) {
 func TestDeleteAndRestore(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var clock = func() time.Time { return now }
-	c := smlocal.New(t, smlocal.WithClock(func() time.Time { return clock() })).Client()
+	c := secretsmanagertest.New(t, smlocal.WithClock(func() time.Time { return clock() })).Client()
 	ctx := t.Context()
 	create(t, c, "s", "v", tok1)
 

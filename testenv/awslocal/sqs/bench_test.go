@@ -6,12 +6,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	sqslocal "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/sqs/sqstest"
 )
 
 // BenchmarkSendReceiveDelete measures one message's trip through a queue.
 func BenchmarkSendReceiveDelete(b *testing.B) {
-	srv := sqslocal.New(b)
+	srv := sqstest.New(b)
 	c := srv.Client()
 	url, err := srv.CreateQueue(b.Context(), "q", nil)
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	sqslocal "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
+	sqslocal "github.com/orgwarden/orgwarden/testenv/awslocal/sqs"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/sqs/sqstest"
 )
 
 // TestEventSourceMappingLoop drives the queue the way Lambda's SQS event
@@ -26,7 +27,7 @@ func TestEventSourceMappingLoop(t *testing.T) {
 		maxReceives = 3
 	)
 	clk := newClock()
-	srv := sqslocal.New(t, sqslocal.WithClock(clk.Now))
+	srv := sqstest.New(t, sqslocal.WithClock(clk.Now))
 	c := srv.Client()
 	ctx := t.Context()
 	if _, err := srv.CreateQueue(ctx, "dlq", nil); err != nil {

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal"
-	"github.com/orgwarden/orgwarden/shared/awslocal/awsjson"
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/ids"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/awsjson"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/internal/ids"
 )
 
 // senderID is what SenderId reports for every message: the local IAM user.

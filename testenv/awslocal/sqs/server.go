@@ -20,15 +20,13 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal"
-	"github.com/orgwarden/orgwarden/shared/awslocal/awsjson"
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/loopback"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/awsjson"
 )
 
 // Option configures a Server.
@@ -80,12 +78,6 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	s.api, s.srv, s.URL = api, srv, srv.URL
 	return s, nil
-}
-
-// New starts a Server for a test and closes it when the test ends.
-func New(tb testing.TB, opts ...Option) *Server {
-	tb.Helper()
-	return loopback.ForTest(tb, func() (*Server, error) { return Start(opts...) })
 }
 
 // Client returns a real SDK client for this server.

@@ -15,7 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
-	sqslocal "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
+	sqslocal "github.com/orgwarden/orgwarden/testenv/awslocal/sqs"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/sqs/sqstest"
 )
 
 // clock is a manual clock for the emulator.
@@ -41,7 +42,7 @@ func (c *clock) Advance(d time.Duration) {
 func setup(t *testing.T, attrs map[string]string) (*sqslocal.Server, *awssqs.Client, *clock, string) {
 	t.Helper()
 	clk := newClock()
-	srv := sqslocal.New(t, sqslocal.WithClock(clk.Now))
+	srv := sqstest.New(t, sqslocal.WithClock(clk.Now))
 	url, err := srv.CreateQueue(t.Context(), "offboarding", attrs)
 	if err != nil {
 		t.Fatal(err)
@@ -496,7 +497,7 @@ func TestRetention(t *testing.T) {
 // TestLongPoll: a waiting ReceiveMessage returns as soon as a message is
 // sent, well before its wait time.
 func TestLongPoll(t *testing.T) {
-	srv := sqslocal.New(t)
+	srv := sqstest.New(t)
 	c := srv.Client()
 	url, err := srv.CreateQueue(t.Context(), "q", nil)
 	if err != nil {
@@ -535,7 +536,7 @@ func TestLongPoll(t *testing.T) {
 }
 
 func TestLongPollTimesOutEmpty(t *testing.T) {
-	srv := sqslocal.New(t)
+	srv := sqstest.New(t)
 	c := srv.Client()
 	url, err := srv.CreateQueue(t.Context(), "q", map[string]string{"ReceiveMessageWaitTimeSeconds": "1"})
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	localsqs "github.com/orgwarden/orgwarden/shared/awslocal/sqs"
 	"github.com/orgwarden/orgwarden/shared/secrets"
+	localsqs "github.com/orgwarden/orgwarden/testenv/awslocal/sqs"
 )
 
 // Deployment is what the CDK stack creates for the functions, in the terms

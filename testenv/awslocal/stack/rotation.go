@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // RotationViaLambda is a rotation invoker that sends each rotation step to

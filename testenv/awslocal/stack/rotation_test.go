@@ -13,8 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal/stack"
-	"github.com/orgwarden/orgwarden/shared/runtimeapi"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/stack"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/stack/stacktest"
+	"github.com/orgwarden/orgwarden/testenv/runtimeapi"
 )
 
 // buildTestFunction builds the runtimeapi test function, which answers
@@ -48,7 +49,7 @@ func TestRotationThroughTheRuntimeAPI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := stack.New(t, stack.Options{})
+			st := stacktest.New(t, stack.Options{})
 			fn, err := runtimeapi.NewFunction(runtimeapi.FunctionConfig{
 				ProcessConfig: runtimeapi.ProcessConfig{Path: bin, FunctionName: "keyrotation", Env: append(st.Env(), "FN_FAIL_STEP="+tt.failStep)},
 				Timeout:       10 * time.Second,

@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"testing"
 
-	"github.com/orgwarden/orgwarden/shared/awslocal"
-	"github.com/orgwarden/orgwarden/shared/awslocal/eventbridge"
-	"github.com/orgwarden/orgwarden/shared/awslocal/internal/loopback"
-	"github.com/orgwarden/orgwarden/shared/awslocal/s3"
-	"github.com/orgwarden/orgwarden/shared/awslocal/secretsmanager"
-	"github.com/orgwarden/orgwarden/shared/awslocal/sqs"
+	"github.com/orgwarden/orgwarden/testenv/awslocal"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/eventbridge"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/secretsmanager"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/sqs"
 )
 
 // Options passes options through to the individual emulators.
@@ -55,12 +53,6 @@ func Start(opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("start stack: %w", err)
 	}
 	return st, nil
-}
-
-// New starts a Stack for a test and closes it when the test ends.
-func New(tb testing.TB, opts Options) *Stack {
-	tb.Helper()
-	return loopback.ForTest(tb, func() (*Stack, error) { return Start(opts) })
 }
 
 // EnvMap is the environment that points the AWS SDK of a child process (or

@@ -12,15 +12,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/orgwarden/orgwarden/shared/awsconfig"
-	"github.com/orgwarden/orgwarden/shared/awslocal/stack"
 	"github.com/orgwarden/orgwarden/shared/config"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/stack"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/stack/stacktest"
 )
 
 // TestEnvReachesEveryEmulator loads clients the way the functions do
 // (shared/awsconfig on config.LoadDefaultConfig) from nothing but the
 // stack's environment, and reaches every emulator with them.
 func TestEnvReachesEveryEmulator(t *testing.T) {
-	st := stack.New(t, stack.Options{})
+	st := stacktest.New(t, stack.Options{})
 	for _, kv := range st.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
@@ -70,7 +71,7 @@ func TestEnvReachesEveryEmulator(t *testing.T) {
 }
 
 func TestEnvForChildProcesses(t *testing.T) {
-	st := stack.New(t, stack.Options{})
+	st := stacktest.New(t, stack.Options{})
 	env := st.Env()
 	m := st.EnvMap()
 	if len(env) != len(m) {

@@ -8,12 +8,12 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
 )
 
 func newStores(t *testing.T, n int) []*checkpoint.Store {
 	t.Helper()
-	srv := locals3.New(t)
+	srv := s3test.New(t)
 	if err := srv.CreateBucket(context.Background(), "state"); err != nil {
 		t.Fatal(err)
 	}

@@ -23,14 +23,14 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/objects"
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
 )
 
 const bucket = "audit"
 
 func newStore(t *testing.T, opts objects.Options) (*objects.Store, *s3.Client) {
 	t.Helper()
-	srv := locals3.New(t)
+	srv := s3test.New(t)
 	if err := srv.CreateBucket(context.Background(), bucket); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	locals3 "github.com/orgwarden/orgwarden/shared/awslocal/s3"
+	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
 )
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -129,7 +129,7 @@ func TestFinish(t *testing.T) {
 
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	srv := locals3.New(t)
+	srv := s3test.New(t)
 	if err := srv.CreateBucket(context.Background(), "journal"); err != nil {
 		t.Fatal(err)
 	}

@@ -10,14 +10,14 @@ import (
 
 	"github.com/orgwarden/orgwarden/functions/offboarding/offboard/journal"
 	"github.com/orgwarden/orgwarden/shared/adminclient"
-	"github.com/orgwarden/orgwarden/shared/emulator"
-	"github.com/orgwarden/orgwarden/shared/emulator/emulatortest"
 	"github.com/orgwarden/orgwarden/shared/logging"
+	"github.com/orgwarden/orgwarden/testenv/adminapi"
+	"github.com/orgwarden/orgwarden/testenv/adminapi/adminapitest"
 )
 
 type fixture struct {
-	srv      *emulatortest.Server
-	emu      *emulator.Emulator
+	srv      *adminapitest.Server
+	emu      *adminapi.Emulator
 	projects []string // owned, member, archived-later
 	rec      *journal.Record
 }
@@ -27,10 +27,10 @@ type fixture struct {
 // revoked in the first.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := emulatortest.New(t, emulator.Options{})
+	srv := adminapitest.New(t, adminapi.Options{})
 	f := &fixture{srv: srv, emu: srv.Emulator}
 	for _, name := range []string{"alpha", "beta", "gamma"} {
-		id, err := f.emu.AddProject(emulator.NewProject{Name: name})
+		id, err := f.emu.AddProject(adminapi.NewProject{Name: name})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestRestoreAddsMissingMembershipsOfAMemberAndRespectsPendingInvites(t *test
 		muts  int
 	}{
 		{"rejoined with one project", func(f *fixture) {
-			uid, err := f.emu.AddUser(emulator.NewUser{Email: "jane@example.com"})
+			uid, err := f.emu.AddUser(adminapi.NewUser{Email: "jane@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +157,7 @@ func TestRestoreAddsMissingMembershipsOfAMemberAndRespectsPendingInvites(t *test
 			}
 		}, map[string]string{"project_membership " + "P0": Added, "project_membership " + "P1": AlreadyPresent, "project_membership " + "P2": Added}, 2},
 		{"invite already pending", func(f *fixture) {
-			if _, err := f.emu.AddInvite(emulator.NewInvite{Email: "jane@example.com", Projects: []emulator.InviteProject{}}); err != nil {
+			if _, err := f.emu.AddInvite(adminapi.NewInvite{Email: "jane@example.com", Projects: []adminapi.InviteProject{}}); err != nil {
 				t.Fatal(err)
 			}
 		}, map[string]string{"invite ": PendingInvite}, 0},
@@ -199,7 +199,7 @@ func TestRestoreOwnerRoleOnlyWhenAllowed(t *testing.T) {
 		f := newFixture(t)
 		f.rec.User.OrgRole = "owner"
 		if member {
-			if _, err := f.emu.AddUser(emulator.NewUser{Email: "jane@example.com", Role: "reader"}); err != nil {
+			if _, err := f.emu.AddUser(adminapi.NewUser{Email: "jane@example.com", Role: "reader"}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"testing"
 )
 
 // Serve starts h on 127.0.0.1 with an ephemeral port.
@@ -20,17 +19,4 @@ func Serve(h http.Handler) (*httptest.Server, error) {
 	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
 	srv.Start()
 	return srv, nil
-}
-
-// ForTest starts a server for a test with start, fails the test if it
-// cannot, and closes the server when the test ends: the New of every
-// emulator here, written once.
-func ForTest[S interface{ Close() }](tb testing.TB, start func() (S, error)) S {
-	tb.Helper()
-	s, err := start()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(s.Close)
-	return s
 }

@@ -2,7 +2,6 @@ package stack_test
 
 import (
 	"encoding/csv"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,9 +25,16 @@ func TestNagAwsSolutionsHasNoUnsuppressedErrors(t *testing.T) {
 
 // TestNagRan guards the test above: with no nag pack applied it would pass vacuously.
 func TestNagRan(t *testing.T) {
-	f, err := os.Open(filepath.Join(outdir, fmt.Sprintf("AwsSolutions-%s-NagReport.csv", cfg.StackName)))
+	// cdk-nag names the report after the pack and the stack's path
+	// (AwsSolutions-Orgwarden-…, or AwsSolutions--Orgwarden-… since 2.38).
+	reports, _ := filepath.Glob(filepath.Join(outdir, "AwsSolutions-*"+cfg.StackName+"-NagReport.csv"))
+	if len(reports) != 1 {
+		found, _ := filepath.Glob(filepath.Join(outdir, "*NagReport*"))
+		t.Fatalf("want one cdk-nag AwsSolutions report for %s, found %v", cfg.StackName, found)
+	}
+	f, err := os.Open(reports[0])
 	if err != nil {
-		t.Fatalf("no cdk-nag AwsSolutions report: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()

@@ -267,6 +267,7 @@ func common(cfg config.Config, dryRun bool, res Resources) map[string]string {
 		"ORGWARDEN_MAX_RETRY_DELAY":    cfg.MaxRetryDelay,
 		"ORGWARDEN_LOG_LEVEL":          cfg.LogLevel,
 		"ORGWARDEN_SUMMARY_BUS":        res.SummaryBusName,
+		"ORGWARDEN_ORG_ID":             cfg.OrgID,
 		"ORGWARDEN_REPORT_BUCKET":      res.ReportBucket,
 		"ORGWARDEN_REPORT_PREFIX":      ReportPrefix,
 		"ORGWARDEN_PROTECTED_EMAILS":   strings.Join(cfg.Protected.Emails, ","),

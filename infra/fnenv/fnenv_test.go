@@ -163,8 +163,14 @@ func TestValues(t *testing.T) {
 	if _, ok := ic["ORGWARDEN_PROTECTED_IDS"]; ok {
 		t.Error("empty protected list emitted; empty optional values should be left out")
 	}
-	if _, ok := ic["ORGWARDEN_ORG_ID"]; ok {
+	if _, ok := ic["ORGWARDEN_AUDIT_BUCKET"]; ok {
 		t.Error("invitecleanup received an auditexport variable")
+	}
+	// Every summary names the organization.
+	for name, env := range map[string]map[string]string{"invitecleanup": ic, "auditexport": ae, "offboarding": ob} {
+		if env["ORGWARDEN_ORG_ID"] != testConfig().OrgID {
+			t.Errorf("%s: ORGWARDEN_ORG_ID = %q, want the organization", name, env["ORGWARDEN_ORG_ID"])
+		}
 	}
 }
 

@@ -128,7 +128,7 @@ func (d *Deps) Metrics() *metrics.Recorder { return metrics.New(d.Out, d.Functio
 // event when ORGWARDEN_SUMMARY_BUS is set, and the full report in
 // ORGWARDEN_REPORT_BUCKET when it is set).
 func (d *Deps) Summary() *summary.Publisher {
-	p := &summary.Publisher{Function: d.Function, Bus: d.Common.SummaryBus, Log: d.Log,
+	p := &summary.Publisher{Function: d.Function, Organization: d.Common.OrgID, Bus: d.Common.SummaryBus, Log: d.Log,
 		ReportBucket: d.Common.ReportBucket, ReportPrefix: d.Common.ReportPrefix}
 	// Typed nil clients must not become non-nil interfaces.
 	if d.AWS != nil && d.AWS.EventBridge != nil {

@@ -27,6 +27,9 @@ type Common struct {
 	MaxRetryDelay     time.Duration
 	LogLevel          slog.Level
 	SummaryBus        string
+	// OrgID is the OpenAI organization the deployment looks after; every
+	// run summary names it.
+	OrgID string
 	// ReportBucket receives every run's full report (JSON and CSV) under
 	// ReportPrefix; empty: the bounded summary only.
 	ReportBucket string
@@ -68,6 +71,7 @@ func ReadCommon(r *Reader) Common {
 		MaxRetries:        r.Int("ORGWARDEN_MAX_RETRIES", 6, 0, 50),
 		MaxRetryDelay:     r.Duration("ORGWARDEN_MAX_RETRY_DELAY", 60*time.Second, 0, 15*time.Minute),
 		SummaryBus:        r.String("ORGWARDEN_SUMMARY_BUS", ""),
+		OrgID:             r.String("ORGWARDEN_ORG_ID", ""),
 		ReportBucket:      r.String("ORGWARDEN_REPORT_BUCKET", ""),
 		ReportPrefix:      r.String("ORGWARDEN_REPORT_PREFIX", "orgwarden-reports/"),
 		MaxDeletions:      r.Int("ORGWARDEN_MAX_DELETIONS", 25, 0, 1_000_000),

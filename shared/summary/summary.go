@@ -42,16 +42,19 @@ const (
 // Fields orgwarden adds to every published summary; a summary's own fields
 // of the same name are replaced.
 const (
-	FieldFunction    = "function"
-	FieldChanged     = "changed"
-	FieldFailed      = "failed"
-	FieldCapExceeded = "cap_exceeded"
-	FieldAlerts      = "alerts"
-	FieldReport      = "report"
-	FieldReportError = "report_error"
-	FieldTruncated   = "truncated"
-	FieldLeftOut     = "left_out"
-	FieldLeftOutBy   = "left_out_by_list"
+	FieldFunction = "function"
+	// FieldOrganization names the OpenAI organization the run was about
+	// (ORGWARDEN_ORG_ID; "" when not configured).
+	FieldOrganization = "organization"
+	FieldChanged      = "changed"
+	FieldFailed       = "failed"
+	FieldCapExceeded  = "cap_exceeded"
+	FieldAlerts       = "alerts"
+	FieldReport       = "report"
+	FieldReportError  = "report_error"
+	FieldTruncated    = "truncated"
+	FieldLeftOut      = "left_out"
+	FieldLeftOutBy    = "left_out_by_list"
 	// FieldFieldsLeftOut names the top-level objects and lists left out
 	// when even empty lists did not fit (see Publisher.bound).
 	FieldFieldsLeftOut = "fields_left_out"
@@ -106,9 +109,11 @@ type EventPutter interface {
 // Publisher publishes run summaries for one function.
 type Publisher struct {
 	Function string
-	Bus      string // empty: log only
-	Events   EventPutter
-	Log      *slog.Logger
+	// Organization is the OpenAI organization id every summary names.
+	Organization string
+	Bus          string // empty: log only
+	Events       EventPutter
+	Log          *slog.Logger
 
 	// ReportBucket receives the full report (empty: none); ReportPrefix
 	// starts its keys.
@@ -181,6 +186,7 @@ func (p *Publisher) document(s any, st Status) ([]byte, *object, error) {
 	}
 	doc := newObject()
 	doc.set(FieldFunction, p.Function)
+	doc.set(FieldOrganization, p.Organization)
 	doc.set(FieldChanged, st.Changed)
 	doc.set(FieldFailed, st.Failed)
 	doc.set(FieldCapExceeded, st.CapExceeded)
@@ -199,7 +205,7 @@ func (p *Publisher) document(s any, st Status) ([]byte, *object, error) {
 }
 
 // statusFields lead every document, in this order.
-var statusFields = []string{FieldFunction, FieldChanged, FieldFailed, FieldCapExceeded, FieldAlerts}
+var statusFields = []string{FieldFunction, FieldOrganization, FieldChanged, FieldFailed, FieldCapExceeded, FieldAlerts}
 
 // ownFields returns the summary's own fields of a document.
 func ownFields(doc *object) *object {

@@ -93,7 +93,7 @@ func items(n int, reason string) []item {
 }
 
 func newPublisher(bus *fakeBus, bucket *fakeBucket, out io.Writer) *summary.Publisher {
-	p := &summary.Publisher{Function: "keyrotation", Bus: "b", Events: bus, Log: logging.New(out, slog.LevelInfo),
+	p := &summary.Publisher{Function: "keyrotation", Organization: "org-test", Bus: "b", Events: bus, Log: logging.New(out, slog.LevelInfo),
 		Now: func() time.Time { return time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC) }}
 	if bucket != nil {
 		p.ReportBucket, p.ReportPrefix, p.Reports = "state", "reports", bucket
@@ -227,7 +227,7 @@ func TestPublishStatus(t *testing.T) {
 		if err := newPublisher(bus, nil, io.Discard).Publish(t.Context(), s, tt.st); err != nil {
 			t.Fatal(err)
 		}
-		if d := string(bus.detail(t)); !strings.HasPrefix(d, `{"function":"keyrotation",`+tt.want+`,"kind":"k","truncated":false,"left_out":0}`) {
+		if d := string(bus.detail(t)); !strings.HasPrefix(d, `{"function":"keyrotation","organization":"org-test",`+tt.want+`,"kind":"k","truncated":false,"left_out":0}`) {
 			t.Errorf("detail %s, want it to start with %s", d, tt.want)
 		}
 	}

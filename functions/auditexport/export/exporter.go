@@ -415,6 +415,17 @@ func (r *run) backfillJob(ctx context.Context) *checkpoint.Job {
 	if len(gaps) == 0 {
 		return nil
 	}
+	// The request is durable before the density probe's list calls: a run
+	// killed while probing leaves the backfill, sliced evenly, as the
+	// pending job the next run resumes (it would otherwise be lost with the
+	// process, and a scheduled run carries no --since to ask for it again).
+	pending := &checkpoint.Job{Kind: checkpoint.Backfill, Spans: gaps, CreatedAt: r.start.Unix(), Requested: &want}
+	if err := r.commit(ctx, func(st *checkpoint.State) {
+		pending.Slices = planSlices(gaps, 4*cfg.SliceConcurrency, 60, cfg.TenantEvents, &st.NextSlice)
+		st.Job = pending
+	}); err != nil {
+		return pending // runJob's own save reports the failure
+	}
 	busy, empty := r.followEvents(ctx, gaps)
 
 	r.mu.Lock()

@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // PreviewDir is where, below the journal prefix, requests received while
@@ -137,33 +133,24 @@ func (s *Store) putPreview(ctx context.Context, p *Preview, etag string) error {
 
 // loadPreview reads and verifies a preview; nil when there is none.
 func (s *Store) loadPreview(ctx context.Context, key string) (*Preview, string, error) {
-	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
-	if err != nil {
-		var nsk *types.NoSuchKey
-		if errors.As(err, &nsk) || httpStatus(err) == http.StatusNotFound {
-			return nil, "", nil
-		}
-		return nil, "", fmt.Errorf("read preview %s: %w", s.Location(key), err)
-	}
-	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
-	if err != nil {
-		return nil, "", fmt.Errorf("read preview %s: %w", s.Location(key), err)
+	obj, err := s.get(ctx, key, "preview")
+	if err != nil || obj == nil {
+		return nil, "", err
 	}
 	var p Preview
-	if err := json.Unmarshal(body, &p); err != nil || p.Type != "preview" || p.Version != Version {
+	if err := json.Unmarshal(obj.body, &p); err != nil || p.Type != "preview" || p.Version != Version {
 		return nil, "", fmt.Errorf("read preview %s: %w: not an offboarding preview", s.Location(key), ErrUntrusted)
 	}
 	sum, err := sumPreview(&p)
 	switch {
 	case err != nil:
 		return nil, "", err
-	case p.Checksum == "" || sum != p.Checksum || metaValue(out.Metadata, MetaChecksum) != sum:
+	case p.Checksum == "" || sum != p.Checksum || metaValue(obj.meta, MetaChecksum) != sum:
 		return nil, "", fmt.Errorf("read preview %s: %w: its checksum does not match (edited after it was written)", s.Location(key), ErrUntrusted)
 	case p.Key != key:
 		return nil, "", fmt.Errorf("read preview %s: %w: it is the preview of %s", s.Location(key), ErrUntrusted, p.Key)
 	}
-	return &p, aws.ToString(out.ETag), nil
+	return &p, obj.etag, nil
 }
 
 // PreviewEntry is a preview as listed, with what MarkReplayed needs.

@@ -101,29 +101,46 @@ func (s *Store) Open(ctx context.Context, key string, fresh func() *Record) (*En
 // before checksums) is read as it is: the function continues its own
 // records, restore (Read) accepts only verified ones.
 func (s *Store) load(ctx context.Context, key string) (*Record, string, error) {
-	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
-	if err != nil {
-		var nsk *types.NoSuchKey
-		if errors.As(err, &nsk) || httpStatus(err) == http.StatusNotFound {
-			return nil, "", nil
-		}
-		return nil, "", fmt.Errorf("read journal %s: %w", s.Location(key), err)
+	obj, err := s.get(ctx, key, "journal")
+	if err != nil || obj == nil {
+		return nil, "", err
 	}
-	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
-	if err != nil {
-		return nil, "", fmt.Errorf("read journal %s: %w", s.Location(key), err)
-	}
-	rec, err := Decode(body)
+	rec, err := Decode(obj.body)
 	if err != nil {
 		return nil, "", fmt.Errorf("read journal %s: %w", s.Location(key), err)
 	}
 	if rec.Checksum != "" {
-		if err := verify(rec, key, out.Metadata); err != nil {
+		if err := verify(rec, key, obj.meta); err != nil {
 			return nil, "", fmt.Errorf("read journal %s: %w", s.Location(key), err)
 		}
 	}
-	return rec, aws.ToString(out.ETag), nil
+	return rec, obj.etag, nil
+}
+
+// object is what get read: the body, its metadata and its ETag.
+type object struct {
+	body []byte
+	meta map[string]string
+	etag string
+}
+
+// get reads the object at key whole, or nil when there is none; what names
+// the kind of object in errors ("journal", "preview").
+func (s *Store) get(ctx context.Context, key, what string) (*object, error) {
+	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	if err != nil {
+		var nsk *types.NoSuchKey
+		if errors.As(err, &nsk) || httpStatus(err) == http.StatusNotFound {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read %s %s: %w", what, s.Location(key), err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", what, s.Location(key), err)
+	}
+	return &object{body: body, meta: out.Metadata, etag: aws.ToString(out.ETag)}, nil
 }
 
 // MetaChecksum is the object metadata (x-amz-meta-orgwarden-sha256) that

@@ -27,7 +27,8 @@ const (
 )
 
 // alarms creates the encrypted alarm topic and the alarms: errors of every function,
-// DLQ depth, audit export lag, rotation failures and deletion caps hit.
+// DLQ depth, audit export lag and foreign objects, rotation failures and
+// deletion caps hit.
 func (b *builder) alarms() {
 	s, cfg := b.stack, b.cfg
 	lower := strings.ToLower(cfg.StackName)
@@ -151,6 +152,10 @@ func (b *builder) alarms() {
 		{"RotationFailuresAlarm", "keyrotation-rotation-failures", fnenv.KeyRotation, "RotationFailures", "A secret rotation step failed"},
 		{"KeySweepCapAlarm", "keyrotation-cap-exceeded", fnenv.KeyRotation, "CapExceeded", "The key sweep stopped: more deletions than maxDeletions"},
 		{"InviteCleanupCapAlarm", "invitecleanup-cap-exceeded", fnenv.InviteCleanup, "CapExceeded", "The invite cleanup stopped: more deletions than maxDeletions"},
+		// Something other than this export wrote an object at a key it was
+		// about to write (a forgery, or a second export into the same prefix):
+		// the export wrote elsewhere and is complete, but someone must look.
+		{"AuditExportForeignObjectAlarm", "auditexport-foreign-objects", fnenv.AuditExport, "ForeignObjects", "The audit export found an object it had not written at a key it was about to write (runbook: foreign object)"},
 	}
 	for _, c := range counters {
 		add(c.id, c.name, c.description, &awscloudwatch.AlarmProps{

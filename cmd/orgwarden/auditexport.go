@@ -18,7 +18,7 @@ import (
 // auditExportFunction is the audit-log export Lambda as the CLI sees it.
 func auditExportFunction() lambdaFunction {
 	return lambdaFunction{
-		name:  export.Name,
+		name:  export.Function,
 		about: "exports the organization's audit log to S3 with a digest chain (EventBridge schedule)",
 		handler: func(ctx context.Context, env config.Lookup, out io.Writer) (any, error) {
 			f, err := export.FromEnv(ctx, env, app.Options{Out: out})

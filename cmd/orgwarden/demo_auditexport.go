@@ -24,7 +24,7 @@ import (
 // events (including everything the earlier steps did), verifies the digest
 // chain, and shows verify catching a one-byte change.
 func auditExportDemo() demoStep {
-	return demoStep{name: export.Name, run: runAuditExportDemo}
+	return demoStep{name: export.Function, run: runAuditExportDemo}
 }
 
 func runAuditExportDemo(ctx context.Context, d *demo) error {
@@ -152,7 +152,7 @@ func runAuditExportDemo(ctx context.Context, d *demo) error {
 
 // exportedEvents reads every data object back: every id in order of
 // appearance, and each event's line by id.
-func exportedEvents(ctx context.Context, client *s3.Client, bucket string, f *export.Function) ([]string, map[string]string, error) {
+func exportedEvents(ctx context.Context, client *s3.Client, bucket string, f *export.Handler) ([]string, map[string]string, error) {
 	keys, err := listKeys(ctx, client, bucket, f.Exporter().Layout().DataPrefix())
 	if err != nil {
 		return nil, nil, err

@@ -150,7 +150,7 @@ func demoAdminKeyWorks(ctx context.Context, d *demo, doc secretdoc.Doc) error {
 }
 
 func demoStepLine(r rotation.StepResult) string {
-	parts := []string{r.Outcome}
+	parts := []string{string(r.Outcome)}
 	if r.Created != "" {
 		parts = append(parts, "minted "+r.Created)
 	}

@@ -74,7 +74,7 @@ func printReplay(w io.Writer, results []offboard.ReplayResult, apply bool) {
 		line := "  " + r.Preview + ": "
 		switch {
 		case r.Summary != nil:
-			line += r.Email + " " + r.Summary.Outcome
+			line += r.Email + " " + string(r.Summary.Outcome)
 			if r.Summary.Done != nil {
 				line += fmt.Sprintf(" (projects %d, keys %d, invites %d, user removed %v)",
 					r.Summary.Done.Projects, r.Summary.Done.APIKeys, r.Summary.Done.Invites, r.Summary.Done.UserRemoved)

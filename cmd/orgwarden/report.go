@@ -70,15 +70,15 @@ func itemsOf(entries []sweep.Entry) []item {
 	return out
 }
 
-func actionOf(outcome string) string {
+func actionOf(outcome adminclient.Outcome) string {
 	switch outcome {
-	case string(adminclient.Planned):
+	case adminclient.Planned:
 		return actWouldDelete
-	case string(adminclient.Done):
+	case adminclient.Done:
 		return actDeleted
-	case string(adminclient.AlreadyDone):
+	case adminclient.AlreadyDone:
 		return actGone
-	case string(adminclient.Failed):
+	case adminclient.Failed:
 		return actFailed
 	case sweep.Held:
 		return actHeld
@@ -87,7 +87,7 @@ func actionOf(outcome string) string {
 	case sweep.Skipped:
 		return actSkipped
 	}
-	return outcome
+	return string(outcome)
 }
 
 // planned returns the items a real run would delete.

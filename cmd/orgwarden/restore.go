@@ -77,7 +77,7 @@ func printRestoreReport(w io.Writer, rep *restore.Report) {
 		fmt.Fprintf(w, "  %s is an organization member again (user %s)\n", rep.Email, rep.UserID)
 	}
 	for _, a := range rep.Actions {
-		line := "  " + a.Outcome + ": " + a.What
+		line := "  " + string(a.Outcome) + ": " + a.What
 		for _, part := range []string{a.ID, a.ProjectID, a.Role} {
 			if part != "" {
 				line += " " + part

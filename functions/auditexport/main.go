@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	lambdamain.Start(export.Name, func(ctx context.Context) (func(context.Context, export.Event) (export.Result, error), error) {
+	lambdamain.Start(export.Function, func(ctx context.Context) (func(context.Context, export.Event) (export.Result, error), error) {
 		f, err := export.FromEnv(ctx, config.OSEnv(), app.Options{})
 		if err != nil {
 			return nil, err

@@ -22,15 +22,17 @@ import (
 	"github.com/orgwarden/orgwarden/shared/logging"
 )
 
-// Start builds the handler and serves it. handler must be a function
-// aws-lambda-go accepts (see lambda.Start).
-func Start[H any](function string, build func(ctx context.Context) (H, error)) {
+// Start builds the handler and serves it. The handler's type is checked at
+// compile time, as lambda.StartHandlerFunc does it: a handler of any other
+// shape does not build (lambda.Start would accept it and fail on the first
+// invocation instead).
+func Start[In, Out any](function string, build func(ctx context.Context) (func(context.Context, In) (Out, error), error)) {
 	ctx := context.Background()
 	h, err := build(ctx)
 	if err != nil {
 		Fail(function, err)
 	}
-	lambda.Start(h)
+	lambda.StartHandlerFunc(h)
 }
 
 // Fail reports an init error and exits with status 1.

@@ -47,20 +47,20 @@ type Entry struct {
 	ProjectID string `json:"project_id,omitempty"`
 	// Reason is why it was selected, or for a skipped entry why the guard
 	// refused it.
-	Reason  string `json:"reason"`
-	Outcome string `json:"outcome,omitempty"`
-	Error   string `json:"error,omitempty"`
+	Reason  string              `json:"reason"`
+	Outcome adminclient.Outcome `json:"outcome,omitempty"`
+	Error   string              `json:"error,omitempty"`
 }
 
 // Outcome values of entries beyond adminclient's.
 const (
 	// Held marks a deletion that was planned but not attempted because the
 	// plan exceeded the cap.
-	Held = "held_cap_exceeded"
+	Held adminclient.Outcome = "held_cap_exceeded"
 	// Reported marks a report-only entry.
-	Reported = "reported"
+	Reported adminclient.Outcome = "reported"
 	// Skipped marks an entry the guard refused.
-	Skipped = "skipped"
+	Skipped adminclient.Outcome = "skipped"
 )
 
 func entryOf(s guard.Subject, reason string) Entry {
@@ -138,7 +138,7 @@ type Result struct {
 }
 
 // Count returns the number of deletions with one of the given outcomes.
-func (r Result) Count(outcomes ...string) int {
+func (r Result) Count(outcomes ...adminclient.Outcome) int {
 	n := 0
 	for _, e := range r.Deletions {
 		if slices.Contains(outcomes, e.Outcome) {
@@ -149,7 +149,7 @@ func (r Result) Count(outcomes ...string) int {
 }
 
 // Failed returns the number of deletions that failed.
-func (r Result) Failed() int { return r.Count(string(adminclient.Failed)) }
+func (r Result) Failed() int { return r.Count(adminclient.Failed) }
 
 // Tally is what a run's deletions came to, as its summary counts and
 // metrics carry them.
@@ -169,11 +169,11 @@ func TallyOf(deletions ...[]Entry) Tally {
 	for _, es := range deletions {
 		for _, e := range es {
 			switch e.Outcome {
-			case string(adminclient.Done):
+			case adminclient.Done:
 				t.Done++
-			case string(adminclient.Planned), Held:
+			case adminclient.Planned, Held:
 				t.Reported++
-			case string(adminclient.Failed):
+			case adminclient.Failed:
 				t.Failed++
 			}
 		}
@@ -220,7 +220,7 @@ func (p *Plan) Apply(ctx context.Context, maxDeletions, concurrency int) Result 
 	var wg sync.WaitGroup
 	for i, c := range deletions {
 		if ctx.Err() != nil {
-			res.Deletions[i].Outcome, res.Deletions[i].Error = string(adminclient.Failed), ctx.Err().Error()
+			res.Deletions[i].Outcome, res.Deletions[i].Error = adminclient.Failed, ctx.Err().Error()
 			continue
 		}
 		sem <- struct{}{}
@@ -228,9 +228,9 @@ func (p *Plan) Apply(ctx context.Context, maxDeletions, concurrency int) Result 
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			outcome, err := c.Delete(ctx, c.Reason)
-			res.Deletions[i].Outcome = string(outcome)
+			res.Deletions[i].Outcome = outcome
 			if err != nil {
-				res.Deletions[i].Outcome, res.Deletions[i].Error = string(adminclient.Failed), err.Error()
+				res.Deletions[i].Outcome, res.Deletions[i].Error = adminclient.Failed, err.Error()
 			}
 		}()
 	}

@@ -118,8 +118,8 @@ func TestPlanAppliesOnlyWhatTheGuardAllows(t *testing.T) {
 					t.Errorf("skipped entry without a reason or outcome: %+v", e)
 				}
 			}
-			if res.Count(string(adminclient.Done)) != len(tt.wantDeleted) {
-				t.Errorf("done count %d, want %d", res.Count(string(adminclient.Done)), len(tt.wantDeleted))
+			if res.Count(adminclient.Done) != len(tt.wantDeleted) {
+				t.Errorf("done count %d, want %d", res.Count(adminclient.Done), len(tt.wantDeleted))
 			}
 		})
 	}
@@ -178,7 +178,7 @@ func TestApplyReportsEachFailureAndGoesOn(t *testing.T) {
 	if len(d.deleted) != 3 {
 		t.Fatalf("every deletion must be tried, got %v", d.deleted)
 	}
-	if res.Failed() != 1 || res.Deletions[1].Outcome != string(adminclient.Failed) || res.Deletions[1].Error == "" {
+	if res.Failed() != 1 || res.Deletions[1].Outcome != adminclient.Failed || res.Deletions[1].Error == "" {
 		t.Errorf("failure not reported in its entry: %+v", res.Deletions)
 	}
 }
@@ -208,8 +208,8 @@ func TestApplyBoundsConcurrency(t *testing.T) {
 		release <- struct{}{}
 	}
 	res := <-done
-	if res.Count(string(adminclient.Done)) != 12 {
-		t.Fatalf("done %d, want 12", res.Count(string(adminclient.Done)))
+	if res.Count(adminclient.Done) != 12 {
+		t.Fatalf("done %d, want 12", res.Count(adminclient.Done))
 	}
 	if peak.Load() > 3 {
 		t.Errorf("peak concurrency %d, want at most 3", peak.Load())

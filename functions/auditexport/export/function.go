@@ -19,8 +19,8 @@ import (
 	"github.com/orgwarden/orgwarden/shared/summary"
 )
 
-// Name is the function's name in metrics, logs and the CLI.
-const Name = "auditexport"
+// Function is the function's name in metrics, logs and the CLI.
+const Function = "auditexport"
 
 // Metric names the stack's alarms rely on (docs/architecture.md).
 const (
@@ -34,8 +34,17 @@ const (
 	MetricForeignObjects = "ForeignObjects"
 )
 
-// Function is the Lambda function, built once per container.
-type Function struct {
+// Option adjusts the Handler FromEnv builds.
+type Option func(*handlerOptions)
+
+type handlerOptions struct{ now func() time.Time }
+
+// WithClock replaces time.Now, e.g. with an emulator's clock, so the
+// export's lookback and lag are judged by the organization's time.
+func WithClock(now func() time.Time) Option { return func(o *handlerOptions) { o.now = now } }
+
+// Handler is the Lambda handler, built once per container.
+type Handler struct {
 	deps     *app.Deps
 	cfg      Config
 	exporter *Exporter
@@ -43,15 +52,19 @@ type Function struct {
 
 // FromEnv reads the configuration (the common variables and the export's
 // own) and builds the function. Every configuration problem is reported in
-// one error.
-func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Function, error) {
+// one error. options are for the CLI's demo (WithClock).
+func FromEnv(ctx context.Context, env config.Lookup, opts app.Options, options ...Option) (*Handler, error) {
 	r := config.NewReader(env)
 	cfg := ReadConfig(r)
-	deps, err := app.Load(ctx, Name, r, opts)
+	deps, err := app.Load(ctx, Function, r, opts)
 	if err != nil {
 		return nil, err
 	}
-	x, err := New(cfg, deps.AWS.S3, Options{Logger: deps.Log})
+	var o handlerOptions
+	for _, opt := range options {
+		opt(&o)
+	}
+	x, err := New(cfg, deps.AWS.S3, Options{Logger: deps.Log, Now: o.now})
 	if err != nil {
 		return nil, err
 	}
@@ -61,17 +74,17 @@ func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Functio
 	if n, err := objects.RemoveOrphanSpool(""); n > 0 || err != nil {
 		deps.Log.InfoContext(ctx, "removed stale spool files", "files", n, "error", errString(err))
 	}
-	return &Function{deps: deps, cfg: cfg, exporter: x}, nil
+	return &Handler{deps: deps, cfg: cfg, exporter: x}, nil
 }
 
 // Config is the function's export configuration.
-func (f *Function) Config() Config { return f.cfg }
+func (h *Handler) Config() Config { return h.cfg }
 
 // Exporter is the function's exporter.
-func (f *Function) Exporter() *Exporter { return f.exporter }
+func (h *Handler) Exporter() *Exporter { return h.exporter }
 
 // Deps are the function's shared dependencies.
-func (f *Function) Deps() *app.Deps { return f.deps }
+func (h *Handler) Deps() *app.Deps { return h.deps }
 
 // Event is what the Lambda receives: the EventBridge schedule's event, or
 // a payload asking for a backfill, {"since": "2025-01-01", "until": ...},
@@ -151,34 +164,34 @@ func ParseTime(s string) (int64, error) {
 }
 
 // Handle is the Lambda handler.
-func (f *Function) Handle(ctx context.Context, ev Event) (Result, error) {
+func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	req, err := ev.Request()
 	if err != nil {
-		f.deps.Log.ErrorContext(ctx, "bad event", "error", err.Error())
+		h.deps.Log.ErrorContext(ctx, "bad event", "error", err.Error())
 		return Result{}, fmt.Errorf("audit export event: %w", err)
 	}
-	return f.Run(ctx, req)
+	return h.Run(ctx, req)
 }
 
 // Run runs one export with the function's configuration, records its
 // metrics and publishes its summary. The configured dry run wins over the
 // request's.
-func (f *Function) Run(ctx context.Context, req Request) (Result, error) {
+func (h *Handler) Run(ctx context.Context, req Request) (Result, error) {
 	ctx, _ = app.StartRun(ctx)
 	start := time.Now()
-	req.DryRun = req.DryRun || f.deps.Common.DryRun
-	m := f.deps.Metrics()
+	req.DryRun = req.DryRun || h.deps.Common.DryRun
+	m := h.deps.Metrics()
 	defer func() {
 		if err := m.Flush(); err != nil {
-			f.deps.Log.WarnContext(ctx, "flush metrics", "error", err.Error())
+			h.deps.Log.WarnContext(ctx, "flush metrics", "error", err.Error())
 		}
 	}()
 
-	api, err := f.deps.AdminClient(ctx, req.DryRun)
+	api, err := h.deps.AdminClient(ctx, req.DryRun)
 	if err != nil {
 		return Result{RunID: logging.RunID(ctx)}, err
 	}
-	res, err := f.exporter.Run(ctx, api, req)
+	res, err := h.exporter.Run(ctx, api, req)
 	m.Count(MetricEventsExported, int(res.Events))
 	m.Count(MetricObjectsWritten, res.Objects)
 	m.Count(MetricForeignObjects, len(res.Foreign))
@@ -199,8 +212,8 @@ func (f *Function) Run(ctx context.Context, req Request) (Result, error) {
 	}
 	// The export only adds to its own bucket: it never changes the
 	// organization, so only a failure is worth a person's attention.
-	if perr := f.deps.Summary().Publish(ctx, s, summary.Status{Failed: err != nil}); perr != nil {
-		f.deps.Log.WarnContext(ctx, "publish summary", "error", perr.Error())
+	if perr := h.deps.Summary().Publish(ctx, s, summary.Status{Failed: err != nil}); perr != nil {
+		h.deps.Log.WarnContext(ctx, "publish summary", "error", perr.Error())
 	}
 	return res, err
 }

@@ -61,8 +61,8 @@ func TestManyInvitesSummaryFitsAndLinksFullReport(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := len(sum.Invites.Deletions)
-			if n < many || sum.Invites.Count(string(tt.outcome)) != n {
-				t.Fatalf("%d deletions, %d %s", n, sum.Invites.Count(string(tt.outcome)), tt.outcome)
+			if n < many || sum.Invites.Count(tt.outcome) != n {
+				t.Fatalf("%d deletions, %d %s", n, sum.Invites.Count(tt.outcome), tt.outcome)
 			}
 			events := f.eb.Events()
 			if len(events) != i+1 {

@@ -35,13 +35,16 @@ const (
 	stagePending = "AWSPENDING"
 )
 
+// Outcome is what one rotation step did.
+type Outcome string
+
 // Step outcomes.
 const (
-	OutcomeDone           = "done"
-	OutcomeAlreadyCurrent = "already_current" // the version is AWSCURRENT: every step is done
-	OutcomeAlreadyDone    = "already_done"    // createSecret found its pending version
-	OutcomeNothingToDo    = "nothing_to_do"   // setSecret
-	OutcomeFailed         = "failed"
+	OutcomeDone           Outcome = "done"
+	OutcomeAlreadyCurrent Outcome = "already_current" // the version is AWSCURRENT: every step is done
+	OutcomeAlreadyDone    Outcome = "already_done"    // createSecret found its pending version
+	OutcomeNothingToDo    Outcome = "nothing_to_do"   // setSecret
+	OutcomeFailed         Outcome = "failed"
 )
 
 // Rotator runs Secrets Manager's four-step rotation protocol for the two
@@ -66,13 +69,13 @@ type Rotator struct {
 
 // StepResult says what one step did; it is the invocation's summary.
 type StepResult struct {
-	SecretARN  string `json:"secret_arn"`
-	SecretName string `json:"secret_name,omitempty"`
-	Type       string `json:"type,omitempty"`
-	Step       string `json:"step"`
-	VersionID  string `json:"version_id"`
-	Outcome    string `json:"outcome"`
-	Detail     string `json:"detail,omitempty"`
+	SecretARN  string  `json:"secret_arn"`
+	SecretName string  `json:"secret_name,omitempty"`
+	Type       string  `json:"type,omitempty"`
+	Step       string  `json:"step"`
+	VersionID  string  `json:"version_id"`
+	Outcome    Outcome `json:"outcome"`
+	Detail     string  `json:"detail,omitempty"`
 	// Created is the credential minted by createSecret (key or service account id).
 	Created string `json:"created,omitempty"`
 	// Removed are credentials deleted by this step: orphans of interrupted

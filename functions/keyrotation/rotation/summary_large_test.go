@@ -43,10 +43,10 @@ func TestLargeSweepSummaryFitsAndLinksFullReport(t *testing.T) {
 	tests := []struct {
 		name         string
 		maxDeletions int
-		want         string // outcome of every planned deletion
+		want         adminclient.Outcome // of every planned deletion
 		alerts       []string
 	}{
-		{"preview within the cap", 1_000_000, string(adminclient.Planned), []string{}},
+		{"preview within the cap", 1_000_000, adminclient.Planned, []string{}},
 		{"preview above the cap", 25, sweep.Held, []string{"cap_exceeded"}},
 	}
 	for _, tt := range tests {
@@ -136,8 +136,8 @@ func TestLargeSweepSummaryFitsAndLinksFullReport(t *testing.T) {
 				t.Fatal(err)
 			}
 			byOutcome := summarytest.CountBy(rows, "outcome")
-			if byOutcome["keys.deletions/"+tt.want] != planned {
-				t.Errorf("CSV: %d deletions %s, want %d (%v)", byOutcome["keys.deletions/"+tt.want], tt.want, planned, byOutcome)
+			if byOutcome["keys.deletions/"+string(tt.want)] != planned {
+				t.Errorf("CSV: %d deletions %s, want %d (%v)", byOutcome["keys.deletions/"+string(tt.want)], tt.want, planned, byOutcome)
 			}
 			byList := summarytest.CountBy(rows, "")
 			if byList["keys.deletions"]+byList["keys.reported"] != sum.Counts.Reported || byList["keys.skipped"]+byList["retirements.skipped"] != sum.Counts.Skipped {

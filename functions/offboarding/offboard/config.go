@@ -64,15 +64,16 @@ func ReadJournalConfig(r *config.Reader) Config {
 }
 
 // FromEnv builds the handler from environment variables, as main.go and
-// `orgwarden invoke offboarding` do.
-func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Handler, error) {
+// `orgwarden invoke offboarding` do. options are for the CLI's demo
+// (WithClock).
+func FromEnv(ctx context.Context, env config.Lookup, opts app.Options, options ...Option) (*Handler, error) {
 	r := config.NewReader(env)
 	cfg := ReadConfig(r)
 	deps, err := app.Load(ctx, Function, r, opts)
 	if err != nil {
 		return nil, err
 	}
-	return New(deps, cfg), nil
+	return New(deps, cfg, options...), nil
 }
 
 // FromEnvLocal builds the handler for runs outside SQS (orgwarden run
@@ -81,7 +82,7 @@ func FromEnv(ctx context.Context, env config.Lookup, opts app.Options) (*Handler
 // forced to dry run, and reads the journal (what earlier attempts did)
 // only when ORGWARDEN_JOURNAL_BUCKET is set. Anything else requires the
 // journal, which a real run writes before its first change.
-func FromEnvLocal(ctx context.Context, env config.Lookup, opts app.Options, preview bool) (*Handler, error) {
+func FromEnvLocal(ctx context.Context, env config.Lookup, opts app.Options, preview bool, options ...Option) (*Handler, error) {
 	r := config.NewReader(env)
 	var cfg Config
 	if _, set := env("ORGWARDEN_JOURNAL_BUCKET"); set || !preview {
@@ -94,7 +95,7 @@ func FromEnvLocal(ctx context.Context, env config.Lookup, opts app.Options, prev
 	if preview {
 		deps.Common.DryRun = true
 	}
-	h := New(deps, cfg)
+	h := New(deps, cfg, options...)
 	if cfg.JournalBucket == "" {
 		h.journal = nil
 	}

@@ -25,10 +25,10 @@ const maxAttributes = 10
 // deadLetter sends the original message to the dead-letter queue with the
 // reason it can never succeed. The original's own attributes are kept as
 // far as SQS's limit of ten allows; orgwarden's three come first.
-func (h *Handler) deadLetter(ctx context.Context, m events.SQSMessage, kind, reason string) error {
+func (h *Handler) deadLetter(ctx context.Context, m events.SQSMessage, kind FailureKind, reason string) error {
 	attrs := map[string]types.MessageAttributeValue{
 		AttrErrorReason:     {DataType: aws.String("String"), StringValue: aws.String(truncateUTF8(reason, 1024))},
-		AttrErrorKind:       {DataType: aws.String("String"), StringValue: aws.String(kind)},
+		AttrErrorKind:       {DataType: aws.String("String"), StringValue: aws.String(string(kind))},
 		AttrSourceMessageID: {DataType: aws.String("String"), StringValue: aws.String(m.MessageId)},
 	}
 	for name, a := range m.MessageAttributes {

@@ -24,12 +24,16 @@ import (
 	"github.com/orgwarden/orgwarden/shared/summary"
 )
 
-// Failure kinds, the Kind dimension of the Failures metric.
+// FailureKind is why a message failed: the Kind dimension of the Failures
+// metric, and what decides between redelivery and the dead-letter queue.
+type FailureKind string
+
+// Failure kinds.
 const (
-	KindBadInput  = "bad_input" // the message can never be processed: dead-lettered at once
-	KindRefused   = "refused"   // a guard refused the person: dead-lettered, alarm-worthy
-	KindTransient = "transient" // 429, 5xx, timeouts: SQS redelivers the message
-	KindPermanent = "permanent" // another error mid-way: SQS redelivers it until its redrive policy moves it
+	KindBadInput  FailureKind = "bad_input" // the message can never be processed: dead-lettered at once
+	KindRefused   FailureKind = "refused"   // a guard refused the person: dead-lettered, alarm-worthy
+	KindTransient FailureKind = "transient" // 429, 5xx, timeouts: SQS redelivers the message
+	KindPermanent FailureKind = "permanent" // another error mid-way: SQS redelivers it until its redrive policy moves it
 )
 
 // Metric names (docs/architecture.md).
@@ -48,18 +52,28 @@ type Handler struct {
 	deps    *app.Deps
 	cfg     Config
 	journal *journal.Store
-	// Now is the clock; tests set it.
-	Now func() time.Time
+	now     func() time.Time
 }
 
+// Option adjusts a Handler.
+type Option func(*Handler)
+
+// WithClock replaces time.Now, e.g. with an emulator's clock, so journal
+// records and replays are dated by the organization's time.
+func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
+
 // New builds a handler from loaded dependencies.
-func New(deps *app.Deps, cfg Config) *Handler {
-	return &Handler{
+func New(deps *app.Deps, cfg Config, options ...Option) *Handler {
+	h := &Handler{
 		deps:    deps,
 		cfg:     cfg,
 		journal: &journal.Store{S3: deps.AWS.S3, Bucket: cfg.JournalBucket},
-		Now:     time.Now,
+		now:     time.Now,
 	}
+	for _, o := range options {
+		o(h)
+	}
+	return h
 }
 
 // Handle processes one batch. Each message succeeds or fails on its own:
@@ -159,7 +173,7 @@ func (h *Handler) process(ctx context.Context, m events.SQSMessage, p parsedMess
 // offboardOne runs one parsed request and records its metrics; the
 // summary says what happened and, on failure, of which kind.
 func (h *Handler) offboardOne(ctx context.Context, p parsedMessage, clients *clientCache, rec *metrics.Recorder) (Summary, error) {
-	start := h.Now()
+	start := h.now()
 	s := Summary{MessageID: p.at.MessageID, ReceiveCount: p.at.ReceiveCount}
 	rec.Count(MetricMessagesProcessed, 1)
 
@@ -184,7 +198,7 @@ func (h *Handler) offboardOne(ctx context.Context, p parsedMessage, clients *cli
 		kind := classify(err)
 		s.FailureKind, s.Error = kind, logging.Redact(err.Error())
 		rec.Count(MetricFailures, 1)
-		rec.Count(MetricFailures, 1, metrics.Dim{Name: "Kind", Value: kind})
+		rec.Count(MetricFailures, 1, metrics.Dim{Name: "Kind", Value: string(kind)})
 	}
 	if res != nil && res.Outcome == NotFound {
 		rec.Count(MetricNotFound, 1)
@@ -198,12 +212,12 @@ func (h *Handler) offboardOne(ctx context.Context, p parsedMessage, clients *cli
 		rec.Count(MetricKeysRevoked, res.Done.APIKeys)
 	}
 	if s.Outcome == "" {
-		s.Outcome = "failed"
+		s.Outcome = Failed
 		if p.err != nil {
-			s.Outcome = KindBadInput
+			s.Outcome = BadInput
 		}
 	}
-	s.DurationMs = h.Now().Sub(start).Milliseconds()
+	s.DurationMs = h.now().Sub(start).Milliseconds()
 	return s, err
 }
 
@@ -227,7 +241,7 @@ func (h *Handler) Run(ctx context.Context, body []byte) (Summary, error) {
 	ctx, runID := app.StartRun(ctx)
 	rec := h.deps.Metrics()
 	defer h.flush(ctx, rec)
-	p := parsedMessage{at: Attempt{MessageID: "cli-" + runID, SentAt: h.Now()}}
+	p := parsedMessage{at: Attempt{MessageID: "cli-" + runID, SentAt: h.now()}}
 	p.req, p.err = message.Parse(body)
 	clients := &clientCache{deps: h.deps}
 	s, err := h.offboardOne(ctx, p, clients, rec)
@@ -237,7 +251,7 @@ func (h *Handler) Run(ctx context.Context, body []byte) (Summary, error) {
 
 func (h *Handler) offboarder(c *adminclient.Client, users UserFinder) *Offboarder {
 	return &Offboarder{Client: c, Users: users, Rules: h.deps.Common.Rules, MaxKeyRevocations: h.deps.Common.MaxDeletions,
-		Journal: h.journal, Prefix: h.cfg.JournalPrefix, Log: h.deps.Log, Now: h.Now}
+		Journal: h.journal, Prefix: h.cfg.JournalPrefix, Log: h.deps.Log, Now: h.now}
 }
 
 // reasonOf is the human reason for a dead-lettered message.
@@ -254,7 +268,7 @@ func reasonOf(err error) string {
 }
 
 // classify maps an error to a failure kind.
-func classify(err error) string {
+func classify(err error) FailureKind {
 	switch {
 	case message.IsBadInput(err):
 		return KindBadInput
@@ -354,9 +368,9 @@ type Summary struct {
 	Via          []string `json:"via,omitempty"`
 	DryRun       bool     `json:"dry_run"`
 
-	Outcome     string `json:"outcome"`
-	FailureKind string `json:"failure_kind,omitempty"`
-	Error       string `json:"error,omitempty"`
+	Outcome     Outcome     `json:"outcome"`
+	FailureKind FailureKind `json:"failure_kind,omitempty"`
+	Error       string      `json:"error,omitempty"`
 	// DeadLettered: sent to the dead-letter queue; Retry: reported as a
 	// batch item failure for SQS to redeliver.
 	DeadLettered bool `json:"dead_lettered,omitempty"`
@@ -414,7 +428,7 @@ func (s *Summary) fromResult(res *Result) {
 	if res == nil {
 		return
 	}
-	s.Outcome = string(res.Outcome)
+	s.Outcome = res.Outcome
 	if res.DryRun {
 		s.DryRun = true
 	}

@@ -207,7 +207,7 @@ func TestHandleMixedBatch(t *testing.T) {
 	for _, m := range s.sqs.Messages(dlqName) {
 		dead[m.Attributes[AttrSourceMessageID].StringValue] = m
 	}
-	wantDead := map[string]string{"m-garbage": KindBadInput, "m-typo": KindBadInput, "m-protected": KindRefused}
+	wantDead := map[string]FailureKind{"m-garbage": KindBadInput, "m-typo": KindBadInput, "m-protected": KindRefused}
 	if len(dead) != len(wantDead) {
 		t.Errorf("dead-letter queue has %d messages, want %d", len(dead), len(wantDead))
 	}
@@ -217,7 +217,7 @@ func TestHandleMixedBatch(t *testing.T) {
 			t.Errorf("%s not dead-lettered", id)
 			continue
 		}
-		if m.Attributes[AttrErrorKind].StringValue != kind || m.Attributes[AttrErrorReason].StringValue == "" {
+		if m.Attributes[AttrErrorKind].StringValue != string(kind) || m.Attributes[AttrErrorReason].StringValue == "" {
 			t.Errorf("%s attributes %+v", id, m.Attributes)
 		}
 		if m.Attributes["source"].StringValue != "workday" {
@@ -237,10 +237,10 @@ func TestHandleMixedBatch(t *testing.T) {
 	if len(sums) != len(records) {
 		t.Errorf("%d summary lines, want one per message (%d)", len(sums), len(records))
 	}
-	wantOutcome := map[string]string{
-		"m-jane": string(Offboarded), "m-jane-duplicate": string(AlreadyOffboarded), "m-bob-eventbridge": string(Offboarded),
-		"m-carol-okta-sns": string(Offboarded), "m-garbage": KindBadInput, "m-typo": KindBadInput,
-		"m-protected": string(Refused), "m-dave": string(Incomplete),
+	wantOutcome := map[string]Outcome{
+		"m-jane": Offboarded, "m-jane-duplicate": AlreadyOffboarded, "m-bob-eventbridge": Offboarded,
+		"m-carol-okta-sns": Offboarded, "m-garbage": BadInput, "m-typo": BadInput,
+		"m-protected": Refused, "m-dave": Incomplete,
 	}
 	for id, want := range wantOutcome {
 		if got := sums[id].Outcome; got != want {
@@ -263,8 +263,8 @@ func TestHandleMixedBatch(t *testing.T) {
 	m := metricsOf(o.logs.String())
 	want := map[string]float64{
 		MetricMessagesProcessed: 8, MetricPeopleOffboarded: 3, MetricKeysRevoked: 4 + 4, // Jane's and Bob's
-		MetricFailures: 4, MetricFailures + "/" + KindBadInput: 2, MetricFailures + "/" + KindRefused: 1,
-		MetricFailures + "/" + KindTransient: 1,
+		MetricFailures: 4, MetricFailures + "/" + string(KindBadInput): 2, MetricFailures + "/" + string(KindRefused): 1,
+		MetricFailures + "/" + string(KindTransient): 1,
 	}
 	for k, v := range want {
 		if m[k] != v {
@@ -314,7 +314,7 @@ func TestHandleDryRunSendsNoChange(t *testing.T) {
 				t.Fatalf("dry run sent %s %s", muts[0].Method, muts[0].Path)
 			}
 			sum := summaries(t, o.logs.String())["m-1"]
-			if sum.Outcome != string(DryRun) || !sum.DryRun || sum.Done == nil || sum.Done.Projects != 3 || sum.Done.APIKeys != 2 {
+			if sum.Outcome != DryRun || !sum.DryRun || sum.Done == nil || sum.Done.Projects != 3 || sum.Done.APIKeys != 2 {
 				t.Errorf("dry-run summary should report the plan: %+v", sum)
 			}
 			// Only a preview, for replay (TestDryRunRequestsAreReplayedOnceLive).
@@ -397,7 +397,7 @@ func TestHandleRetriesAPermanentFailureUntilItCompletes(t *testing.T) {
 	if m, k, i, u := o.remaining(o.person); m+k+i > 0 || u {
 		t.Errorf("left behind: %d memberships, %d keys, %d invites, user %v", m, k, i, u)
 	}
-	if sum := summaries(t, o.logs.String())["m-1"]; sum.Outcome != string(Offboarded) || sum.Earlier == nil || sum.Earlier.APIKeys != 6 {
+	if sum := summaries(t, o.logs.String())["m-1"]; sum.Outcome != Offboarded || sum.Earlier == nil || sum.Earlier.APIKeys != 6 {
 		t.Errorf("redelivery summary %+v", sum)
 	}
 }

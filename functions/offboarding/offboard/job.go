@@ -61,8 +61,9 @@ type Attempt struct {
 }
 
 // Outcome is the result of one offboarding request, as the summary and the
-// metrics report it.
-type Outcome string
+// metrics report it. It is the journal's type, so that what an attempt
+// recorded and what the summary says cannot drift apart.
+type Outcome = journal.RunOutcome
 
 // Outcomes of an offboarding.
 const (
@@ -73,6 +74,9 @@ const (
 	DryRun            Outcome = "dry_run"            // the plan, not applied
 	Refused           Outcome = "refused"            // a guard said no; nothing was changed
 	Incomplete        Outcome = "incomplete"         // a step failed; SQS will redeliver
+	// In a message's summary only: the message never reached a job.
+	Failed   Outcome = "failed"    // the job could not run (no client, no journal)
+	BadInput Outcome = "bad_input" // the message could not be parsed: dead-lettered
 )
 
 // Counts are items of an offboarding.

@@ -82,10 +82,10 @@ func TestHandleUnknownEmailIsNotFound(t *testing.T) {
 			t.Fatalf("failures %v", failedIDs(resp))
 		}
 		sums := summaries(t, o.logs.String())
-		if got := sums["m-ghost"].Outcome; got != string(NotFound) {
+		if got := sums["m-ghost"].Outcome; got != NotFound {
 			t.Errorf("dry run %v: unknown email outcome %q, want %q", dry, got, NotFound)
 		}
-		if got := sums["m-jane"].Outcome; got == string(NotFound) {
+		if got := sums["m-jane"].Outcome; got == NotFound {
 			t.Errorf("dry run %v: jane reported not found", dry)
 		}
 		if n := metricSum(o.logs.String(), MetricNotFound); n != 1 {
@@ -184,11 +184,11 @@ func TestHandleUnknownEmailsListUsersOncePerBatch(t *testing.T) {
 	}
 	sums := summaries(t, o.logs.String())
 	for i := range 10 {
-		if got := sums[fmt.Sprintf("m-%d", i)].Outcome; got != string(NotFound) {
+		if got := sums[fmt.Sprintf("m-%d", i)].Outcome; got != NotFound {
 			t.Errorf("m-%d: %s", i, got)
 		}
 	}
-	if got := sums["m-jane"].Outcome; got != string(Offboarded) {
+	if got := sums["m-jane"].Outcome; got != Offboarded {
 		t.Errorf("jane: %s", got)
 	}
 }

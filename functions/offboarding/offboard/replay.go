@@ -23,7 +23,7 @@ func (h *Handler) savePreview(ctx context.Context, p parsedMessage, res *Result)
 		dated = p.at.SentAt
 	}
 	if dated.IsZero() {
-		dated = h.Now()
+		dated = h.now()
 	}
 	planned := 0
 	if res.Record != nil {
@@ -35,8 +35,8 @@ func (h *Handler) savePreview(ctx context.Context, p parsedMessage, res *Result)
 	}
 	key := journal.PreviewKey(h.cfg.JournalPrefix, dated, p.req.Email, p.req.RequestKey())
 	err := h.journal.SavePreview(ctx, journal.Preview{Key: key, Email: p.req.Email, RequestKey: p.req.RequestKey(),
-		Body: logging.Redact(p.body), MessageID: p.at.MessageID, SentAt: p.at.SentAt, LastSeenAt: h.Now().UTC(),
-		Outcome: string(res.Outcome), Planned: planned})
+		Body: logging.Redact(p.body), MessageID: p.at.MessageID, SentAt: p.at.SentAt, LastSeenAt: h.now().UTC(),
+		Outcome: res.Outcome, Planned: planned})
 	if err != nil {
 		return "", fmt.Errorf("journal the dry-run request for replay: %w", err)
 	}
@@ -106,7 +106,7 @@ func (h *Handler) Replay(ctx context.Context, apply bool) ([]ReplayResult, error
 			r.Error = s.Error
 			errs = append(errs, fmt.Errorf("%s: %w", e.Preview.Email, err))
 		} else if apply {
-			if err := h.journal.MarkReplayed(ctx, e, journal.Replay{At: h.Now().UTC(), RunID: runID, Outcome: s.Outcome, Journal: s.Journal}); err != nil {
+			if err := h.journal.MarkReplayed(ctx, e, journal.Replay{At: h.now().UTC(), RunID: runID, Outcome: s.Outcome, Journal: s.Journal}); err != nil {
 				// The offboarding is done and journaled; a later replay
 				// finds its record completed and changes nothing.
 				r.Error = logging.Redact(err.Error())

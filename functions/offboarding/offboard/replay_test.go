@@ -92,7 +92,7 @@ func TestDryRunRequestsAreReplayedOnceLive(t *testing.T) {
 	res, err := s.handler(t, nil).Replay(ctx, false)
 	must(t, err)
 	got := replayed(t, res)
-	if len(res) != 2 || got["jane.leaver@example.com"].Summary == nil || got["jane.leaver@example.com"].Summary.Outcome != string(DryRun) ||
+	if len(res) != 2 || got["jane.leaver@example.com"].Summary == nil || got["jane.leaver@example.com"].Summary.Outcome != DryRun ||
 		got["ghost@example.com"].State != journal.PreviewPending {
 		t.Fatalf("replay preview: %+v", res)
 	}
@@ -105,10 +105,10 @@ func TestDryRunRequestsAreReplayedOnceLive(t *testing.T) {
 	res, err = s.handler(t, nil).Replay(ctx, true)
 	must(t, err)
 	got = replayed(t, res)
-	if sum := got["jane.leaver@example.com"].Summary; sum == nil || sum.Outcome != string(Offboarded) || sum.Journal == "" {
+	if sum := got["jane.leaver@example.com"].Summary; sum == nil || sum.Outcome != Offboarded || sum.Journal == "" {
 		t.Fatalf("replay: %+v", got["jane.leaver@example.com"])
 	}
-	if got["ghost@example.com"].Summary.Outcome != string(NotFound) {
+	if got["ghost@example.com"].Summary.Outcome != NotFound {
 		t.Errorf("ghost: %+v", got["ghost@example.com"].Summary)
 	}
 	if m, k, i, u := o.remaining(o.person); m+k+i > 0 || u {
@@ -179,7 +179,7 @@ func TestReplayRefusesTamperedPreviewsAndRejoinedPeople(t *testing.T) {
 				t.Errorf("tampered preview: %+v", r)
 			}
 		case r.Email == "jane.leaver@example.com":
-			if r.Summary == nil || r.Summary.Outcome != string(Refused) || !strings.Contains(r.Error, "joined after the request") {
+			if r.Summary == nil || r.Summary.Outcome != Refused || !strings.Contains(r.Error, "joined after the request") {
 				t.Errorf("rejoined jane: %+v", r)
 			}
 		}

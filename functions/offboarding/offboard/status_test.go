@@ -17,7 +17,7 @@ func TestSummaryStatus(t *testing.T) {
 		s    Summary
 		want summary.Status
 	}{
-		{"live, removed keys", Summary{Outcome: string(Offboarded), Done: &Counts{APIKeys: 2}}, summary.Status{Changed: true}},
+		{"live, removed keys", Summary{Outcome: Offboarded, Done: &Counts{APIKeys: 2}}, summary.Status{Changed: true}},
 		{"live, nothing left to do", Summary{Outcome: "already_offboarded", Done: &Counts{}}, summary.Status{}},
 		{"preview", Summary{DryRun: true, Outcome: "dry_run", Done: &Counts{APIKeys: 2}}, summary.Status{}},
 		{"refused by the cap", Summary{Outcome: "refused", Error: capErr}, summary.Status{Failed: true, CapExceeded: true}},

@@ -38,10 +38,10 @@ func TestHandleFailsOnAHalfReadKeyList(t *testing.T) {
 			if got := failedIDs(resp); !slices.Equal(got, []string{"m-jane"}) {
 				t.Fatalf("batch item failures %v, want the message back on the queue", got)
 			}
-			if n := metricsOf(o.logs.String())[MetricFailures+"/"+KindTransient]; n != 1 {
+			if n := metricsOf(o.logs.String())[MetricFailures+"/"+string(KindTransient)]; n != 1 {
 				t.Errorf("transient failures metric = %v, want 1", n)
 			}
-			if sum := summaries(t, o.logs.String())["m-jane"]; sum.Outcome == string(Offboarded) {
+			if sum := summaries(t, o.logs.String())["m-jane"]; sum.Outcome == Offboarded {
 				t.Errorf("summary says %q for a half-read key list", sum.Outcome)
 			}
 			if _, keys, _, user := o.remaining(o.person); keys != 250 || !user {

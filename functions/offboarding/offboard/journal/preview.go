@@ -44,19 +44,19 @@ type Preview struct {
 	Deliveries  int       `json:"deliveries"`
 	// Outcome is what the dry run found (dry_run, not_found); Planned how
 	// many items it would have removed.
-	Outcome string  `json:"outcome"`
-	Planned int     `json:"planned"`
-	Replay  *Replay `json:"replay,omitempty"`
+	Outcome RunOutcome `json:"outcome"`
+	Planned int        `json:"planned"`
+	Replay  *Replay    `json:"replay,omitempty"`
 	// Checksum: as Record.Checksum.
 	Checksum string `json:"checksum,omitempty"`
 }
 
 // Replay is how a preview was replayed.
 type Replay struct {
-	At      time.Time `json:"at"`
-	RunID   string    `json:"run_id"`
-	Outcome string    `json:"outcome"`
-	Journal string    `json:"journal,omitempty"`
+	At      time.Time  `json:"at"`
+	RunID   string     `json:"run_id"`
+	Outcome RunOutcome `json:"outcome"`
+	Journal string     `json:"journal,omitempty"`
 }
 
 // PreviewKey is the key of the preview of a request: as Key, under

@@ -20,6 +20,11 @@ import (
 // Version is the record format's version.
 const Version = 1
 
+// RunOutcome is the outcome of one offboarding attempt, as the attempt, a
+// preview and a replay record it; package offboard names the values
+// (offboard.Outcome is this type).
+type RunOutcome string
+
 // Outcome is what became of one item of an offboarding.
 type Outcome string
 
@@ -176,13 +181,13 @@ type ServiceAccount struct {
 
 // Attempt is one processing of a request message.
 type Attempt struct {
-	RunID        string    `json:"run_id"`
-	MessageID    string    `json:"message_id,omitempty"`
-	ReceiveCount int       `json:"receive_count,omitempty"`
-	StartedAt    time.Time `json:"started_at"`
-	FinishedAt   time.Time `json:"finished_at,omitzero"`
-	Outcome      string    `json:"outcome,omitempty"`
-	Error        string    `json:"error,omitempty"`
+	RunID        string     `json:"run_id"`
+	MessageID    string     `json:"message_id,omitempty"`
+	ReceiveCount int        `json:"receive_count,omitempty"`
+	StartedAt    time.Time  `json:"started_at"`
+	FinishedAt   time.Time  `json:"finished_at,omitzero"`
+	Outcome      RunOutcome `json:"outcome,omitempty"`
+	Error        string     `json:"error,omitempty"`
 }
 
 // New returns an empty record for key.

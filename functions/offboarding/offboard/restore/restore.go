@@ -26,26 +26,29 @@ import (
 	"github.com/orgwarden/orgwarden/shared/adminclient"
 )
 
+// Outcome is what happened to one restore action.
+type Outcome string
+
 // Outcomes of a restore action.
 const (
-	Created        = "created"         // invite sent
-	Added          = "added"           // membership added
-	Updated        = "updated"         // organization role changed back
-	AlreadyPresent = "already_present" // nothing to do
-	WouldDo        = "would_do"        // dry run: what a real run would do
-	PendingInvite  = "pending_invite"  // an invite is already waiting for the person
-	NotRestorable  = "not_restorable"  // the API cannot bring it back
-	Failed         = "failed"
+	Created        Outcome = "created"         // invite sent
+	Added          Outcome = "added"           // membership added
+	Updated        Outcome = "updated"         // organization role changed back
+	AlreadyPresent Outcome = "already_present" // nothing to do
+	WouldDo        Outcome = "would_do"        // dry run: what a real run would do
+	PendingInvite  Outcome = "pending_invite"  // an invite is already waiting for the person
+	NotRestorable  Outcome = "not_restorable"  // the API cannot bring it back
+	Failed         Outcome = "failed"
 )
 
 // Action is one thing restore did, would do, or could not do.
 type Action struct {
-	What      string `json:"what"` // invite, project_membership, org_role
-	ID        string `json:"id,omitempty"`
-	ProjectID string `json:"project_id,omitempty"`
-	Role      string `json:"role,omitempty"`
-	Outcome   string `json:"outcome"`
-	Note      string `json:"note,omitempty"`
+	What      string  `json:"what"` // invite, project_membership, org_role
+	ID        string  `json:"id,omitempty"`
+	ProjectID string  `json:"project_id,omitempty"`
+	Role      string  `json:"role,omitempty"`
+	Outcome   Outcome `json:"outcome"`
+	Note      string  `json:"note,omitempty"`
 }
 
 // Report is the result of a restore.
@@ -257,7 +260,7 @@ func inviteProjectRole(role string) string {
 	return "member"
 }
 
-func action(a Action, out adminclient.Outcome, err error, done string) Action {
+func action(a Action, out adminclient.Outcome, err error, done Outcome) Action {
 	switch {
 	case err != nil:
 		a.Outcome, a.Note = Failed, err.Error()

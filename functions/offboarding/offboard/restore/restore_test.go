@@ -59,8 +59,8 @@ func (f *fixture) client(t *testing.T, dryRun bool) *adminclient.Client {
 	return c
 }
 
-func outcomes(rep *Report) map[string]string {
-	m := map[string]string{}
+func outcomes(rep *Report) map[string]Outcome {
+	m := map[string]Outcome{}
 	for _, a := range rep.Actions {
 		m[a.What+" "+a.ProjectID] = a.Outcome
 	}
@@ -144,7 +144,7 @@ func TestRestoreAddsMissingMembershipsOfAMemberAndRespectsPendingInvites(t *test
 	tests := []struct {
 		name  string
 		setup func(f *fixture)
-		want  map[string]string
+		want  map[string]Outcome
 		muts  int
 	}{
 		{"rejoined with one project", func(f *fixture) {
@@ -155,12 +155,12 @@ func TestRestoreAddsMissingMembershipsOfAMemberAndRespectsPendingInvites(t *test
 			if err := f.emu.AddProjectUser(f.projects[1], uid, "member"); err != nil {
 				t.Fatal(err)
 			}
-		}, map[string]string{"project_membership " + "P0": Added, "project_membership " + "P1": AlreadyPresent, "project_membership " + "P2": Added}, 2},
+		}, map[string]Outcome{"project_membership " + "P0": Added, "project_membership " + "P1": AlreadyPresent, "project_membership " + "P2": Added}, 2},
 		{"invite already pending", func(f *fixture) {
 			if _, err := f.emu.AddInvite(adminapi.NewInvite{Email: "jane@example.com", Projects: []adminapi.InviteProject{}}); err != nil {
 				t.Fatal(err)
 			}
-		}, map[string]string{"invite ": PendingInvite}, 0},
+		}, map[string]Outcome{"invite ": PendingInvite}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -407,6 +407,10 @@ func BenchmarkBackfill(b *testing.B) {
 	}
 }
 
+// earlySinceRounds is how many times BenchmarkBackfillEarlySince runs each
+// backfill; it keeps the fastest of each.
+const earlySinceRounds = 3
+
 // earliestSince is the --since of an operator who asks for everything.
 var earliestSince = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 
@@ -432,12 +436,23 @@ func BenchmarkBackfillEarlySince(b *testing.B) {
 				}
 				return res, d
 			}
+			// Alternate the two, and keep each one's fastest of three: on a
+			// shared machine one run's figure moves by ±15% with the load of
+			// the moment, more than the difference being measured.
 			var best, early time.Duration
 			var res Result
 			b.ResetTimer()
 			for range b.N {
-				_, best = backfill(c.since())
-				res, early = backfill(earliestSince)
+				for range earlySinceRounds {
+					_, d := backfill(c.since())
+					if best == 0 || d < best {
+						best = d
+					}
+					r, d := backfill(earliestSince)
+					if early == 0 || d < early {
+						res, early = r, d
+					}
+				}
 			}
 			bestEPS := float64(c.world.Events) / best.Seconds()
 			earlyEPS := float64(c.world.Events) / early.Seconds()

@@ -169,15 +169,23 @@ type Seal struct {
 // ETag of the version it last read or wrote; it is not safe for concurrent
 // use.
 type Store struct {
-	s3       *s3.Client
+	s3       ObjectAPI
 	bucket   string
 	key      string
 	kmsKeyID string
 	etag     string
 }
 
+// ObjectAPI is what the store needs of S3: a read, and a conditional
+// write. *s3.Client has it; unit tests pass an in-memory store
+// (testenv/memobjects).
+type ObjectAPI interface {
+	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
 // NewStore returns a store for the state at bucket/key.
-func NewStore(client *s3.Client, bucket, key, kmsKeyID string) *Store {
+func NewStore(client ObjectAPI, bucket, key, kmsKeyID string) *Store {
 	return &Store{s3: client, bucket: bucket, key: key, kmsKeyID: kmsKeyID}
 }
 

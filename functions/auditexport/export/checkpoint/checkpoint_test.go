@@ -8,18 +8,18 @@ import (
 	"testing"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export/checkpoint"
-	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
+	"github.com/orgwarden/orgwarden/testenv/memobjects"
 )
 
+// newStores returns n stores of one checkpoint, kept in memory: the
+// checkpoint's logic needs no S3 server (testenv/memobjects answers as the
+// local S3 does; the export's tests run it against that server).
 func newStores(t *testing.T, n int) []*checkpoint.Store {
 	t.Helper()
-	srv := s3test.New(t)
-	if err := srv.CreateBucket(context.Background(), "state"); err != nil {
-		t.Fatal(err)
-	}
+	objects := memobjects.New()
 	out := make([]*checkpoint.Store, n)
 	for i := range out {
-		out[i] = checkpoint.NewStore(srv.Client(), "state", "p/_state/org_id=o/checkpoint.json", "")
+		out[i] = checkpoint.NewStore(objects, "state", "p/_state/org_id=o/checkpoint.json", "")
 	}
 	return out
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/orgwarden/orgwarden/testenv/awslocal/s3/s3test"
+	"github.com/orgwarden/orgwarden/testenv/memobjects"
 )
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -127,13 +127,12 @@ func TestFinish(t *testing.T) {
 	}
 }
 
+// newStore keeps the journal in memory: the store's logic needs no S3
+// server (testenv/memobjects answers as the local S3 does, and the
+// offboarding tests run the journal against that server).
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	srv := s3test.New(t)
-	if err := srv.CreateBucket(context.Background(), "journal"); err != nil {
-		t.Fatal(err)
-	}
-	return &Store{S3: srv.Client(), Bucket: "journal"}
+	return &Store{S3: memobjects.New(), Bucket: "journal"}
 }
 
 func TestStoreWritesAheadAndMergesConcurrentWriters(t *testing.T) {

@@ -61,9 +61,18 @@ func emailSlug(email string) string {
 	}, email)
 }
 
+// ObjectAPI is what the journal needs of S3: reads, conditional writes and
+// listing (the previews). *s3.Client has it; unit tests pass an in-memory
+// store (testenv/memobjects).
+type ObjectAPI interface {
+	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	s3.ListObjectsV2APIClient
+}
+
 // Store keeps records in one S3 bucket.
 type Store struct {
-	S3     *s3.Client
+	S3     ObjectAPI
 	Bucket string
 }
 
@@ -300,12 +309,12 @@ func Decode(b []byte) (*Record, error) {
 //
 // A checksum is not a signature: whoever may write the journal prefix may
 // write a record. The prefix's write access is the trust boundary.
-func Read(ctx context.Context, client *s3.Client, bucket, prefix, location string) (*Record, error) {
+func Read(ctx context.Context, client ObjectAPI, bucket, prefix, location string) (*Record, error) {
 	key, err := RecordKey(bucket, prefix, location)
 	if err != nil {
 		return nil, err
 	}
-	if client == nil {
+	if c, isSDK := client.(*s3.Client); client == nil || isSDK && c == nil {
 		return nil, errors.New("read record: no S3 client")
 	}
 	s := &Store{S3: client, Bucket: bucket}

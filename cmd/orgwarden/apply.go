@@ -58,6 +58,34 @@ func addModeFlags(fs *flag.FlagSet) *runMode {
 	return m
 }
 
+// outputFlag is --output for commands that print one report (text or
+// JSON); --json is its shorthand.
+type outputFlag struct {
+	format string
+	asJSON bool
+}
+
+func addOutputFlag(fs *flag.FlagSet) *outputFlag {
+	o := &outputFlag{}
+	fs.StringVar(&o.format, "output", "text", "report format: text or json")
+	fs.BoolVar(&o.asJSON, "json", false, "shorthand for --output json")
+	return o
+}
+
+func (o *outputFlag) check() error {
+	switch o.format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("%w: --output %q: want text or json", errUsage, o.format)
+	}
+	if o.asJSON && o.format == "text" {
+		o.format = "json"
+	}
+	return nil
+}
+
+func (o *outputFlag) json() bool { return o.format == "json" }
+
 // check refuses contradictory or unsafe combinations before anything runs.
 func (m *runMode) check(env config.Lookup, terminal bool) error {
 	switch m.output {

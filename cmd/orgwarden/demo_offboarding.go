@@ -141,7 +141,7 @@ func runOffboardingDemo(ctx context.Context, d *demo) error {
 	d.printf("    redelivered: %s (earlier: %s); changes sent: %d\n", again[len(again)-1].Outcome, counts(again[len(again)-1].Earlier),
 		len(d.emu.MutatingRequests())-before)
 
-	// 5. What `orgwarden restore --record ... --dry-run` would do.
+	// 5. What `orgwarden restore --record ...` (a preview) would do.
 	deps, err := app.Load(ctx, offboard.Function, config.NewReader(d.env(nil)), app.Options{Out: d.logs})
 	if err != nil {
 		return err

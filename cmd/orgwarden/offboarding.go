@@ -35,10 +35,13 @@ func (c *cli) replayCommand() command {
 }
 
 func (c *cli) replayCmd(ctx context.Context, args []string) error {
-	fs := c.flags("replay", "replay [--apply] [--json]   (previews in ORGWARDEN_JOURNAL_BUCKET under ORGWARDEN_JOURNAL_PREFIX/previews/)")
+	fs := c.flags("replay", "replay [--apply] [--output text|json]   (previews in ORGWARDEN_JOURNAL_BUCKET under ORGWARDEN_JOURNAL_PREFIX/previews/)")
 	apply := fs.Bool("apply", false, "offboard for real; without it, show what a replay would do")
-	asJSON := fs.Bool("json", false, "print the results as JSON")
+	output := addOutputFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := output.check(); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -52,7 +55,7 @@ func (c *cli) replayCmd(ctx context.Context, args []string) error {
 	if errors.Is(replayErr, offboard.ErrStillDryRun) {
 		return replayErr
 	}
-	if *asJSON {
+	if output.json() {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(results); err != nil {

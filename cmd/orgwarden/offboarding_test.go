@@ -112,15 +112,21 @@ func TestInvokeOffboardingThenRestore(t *testing.T) {
 	}
 
 	mutations := len(emu.MutatingRequests())
-	code, stdout, stderr = runCLI(t, env, "restore", "--record", "s3://journal/"+aliceKey, "--dry-run")
-	if code != 0 || !strings.Contains(stdout, "would_do: invite") || !strings.Contains(stdout, `"notebook"`) {
-		t.Fatalf("restore --dry-run exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	// A preview, asked for or by default: without --apply nothing changes.
+	for _, preview := range [][]string{{"--dry-run"}, {}} {
+		code, stdout, stderr = runCLI(t, env, append([]string{"restore", "--record", "s3://journal/" + aliceKey}, preview...)...)
+		if code != 0 || !strings.Contains(stdout, "would_do: invite") || !strings.Contains(stdout, `"notebook"`) {
+			t.Fatalf("restore %v exit %d\nstdout %s\nstderr %s", preview, code, stdout, stderr)
+		}
+		if n := len(emu.MutatingRequests()); n != mutations {
+			t.Fatalf("restore %v (a preview) sent %d mutating requests", preview, n-mutations)
+		}
 	}
-	if n := len(emu.MutatingRequests()); n != mutations {
-		t.Fatalf("dry-run restore sent %d mutating requests", n-mutations)
+	if code, _, stderr := runCLI(t, env, "restore", "--record", "s3://journal/"+aliceKey, "--apply", "--dry-run"); code != exitUsage || !strings.Contains(stderr, "contradict") {
+		t.Fatalf("restore --apply --dry-run: exit %d, %s", code, stderr)
 	}
 
-	code, stdout, stderr = runCLI(t, env, "restore", "--record", "s3://journal/"+aliceKey, "--json")
+	code, stdout, stderr = runCLI(t, env, "restore", "--record", "s3://journal/"+aliceKey, "--apply", "--output", "json")
 	if code != 0 {
 		t.Fatalf("restore exit %d: %s", code, stderr)
 	}
@@ -226,7 +232,7 @@ func TestRestoreTrustsOnlyOrgwardensRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		before := len(emu.MutatingRequests())
-		code, stdout, stderr := runCLI(t, env, append([]string{"restore"}, tt.args()...)...)
+		code, stdout, stderr := runCLI(t, env, append([]string{"restore", "--apply"}, tt.args()...)...)
 		if code != tt.exit || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q (stdout %s)", tt.name, code, stderr, tt.exit, tt.want, stdout)
 		}

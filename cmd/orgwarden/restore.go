@@ -20,13 +20,20 @@ func (c *cli) restoreCommand() command {
 }
 
 func (c *cli) restoreCmd(ctx context.Context, args []string) error {
-	fs := c.flags("restore", "restore --record s3://BUCKET/KEY [--dry-run] [--allow-owner] [--reason R] [--json]")
+	fs := c.flags("restore", "restore --record s3://BUCKET/KEY [--apply] [--allow-owner] [--reason R] [--output text|json]")
 	record := fs.String("record", "", "the offboarding journal record, s3://BUCKET/KEY in ORGWARDEN_JOURNAL_BUCKET under ORGWARDEN_JOURNAL_PREFIX (required)")
-	dryRun := fs.Bool("dry-run", false, "report what would be done, change nothing")
+	apply := fs.Bool("apply", false, "restore for real; without it, report what would be done and change nothing")
+	dryRun := fs.Bool("dry-run", false, "preview (the default)")
 	allowOwner := fs.Bool("allow-owner", false, "restore the organization owner role when the record says owner (refused otherwise)")
 	reason := fs.String("reason", "", "why, for the change log (default: the record's key)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	output := addOutputFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *apply && *dryRun {
+		return fmt.Errorf("%w: --apply and --dry-run contradict each other: choose one", errUsage)
+	}
+	if err := output.check(); err != nil {
 		return err
 	}
 	if *record == "" {
@@ -47,14 +54,16 @@ func (c *cli) restoreCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	client, err := deps.AdminClient(ctx, *dryRun)
+	// Like every command that changes the organization, a preview unless
+	// --apply says otherwise: a forgotten flag never grants access.
+	client, err := deps.AdminClient(ctx, !*apply)
 	if err != nil {
 		return err
 	}
 	ctx, _ = app.StartRun(ctx)
 	rep, restoreErr := restore.Restore(ctx, client, rec, *reason, restore.Options{AllowOwner: *allowOwner})
 	if rep != nil {
-		if *asJSON {
+		if output.json() {
 			enc := json.NewEncoder(c.stdout)
 			enc.SetIndent("", "  ")
 			if err := enc.Encode(rep); err != nil {

@@ -108,7 +108,16 @@ func BenchmarkOffboard200Projects(b *testing.B) {
 			b.ReportMetric(float64(perOp.Milliseconds()), "ms")
 			b.ReportMetric(float64(calls), "calls")
 			b.ReportMetric(float64(calls-deletes), "calls_excl_key_deletes")
-			b.ReportMetric(float64(2*benchProjects+5), "budget")
+			// The goal, 2 × projects + 5, is for an API whose user objects
+			// list their projects. Without that list, finding the person's
+			// role in each project (the journal records it before any
+			// change, so that restore can give it back) takes one read per
+			// project: 3 × projects + 5.
+			budget := 2*benchProjects + 5
+			if run.omit {
+				budget = 3*benchProjects + 5
+			}
+			b.ReportMetric(float64(budget), "budget")
 			b.ReportMetric(float64(baseline)/float64(perOp), "x_baseline")
 			b.ReportMetric(float64(baseline.Milliseconds()), "baseline_ms")
 		})

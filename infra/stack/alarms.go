@@ -151,6 +151,7 @@ func (b *builder) alarms() {
 		{"RotationFailuresAlarm", "keyrotation-rotation-failures", fnenv.KeyRotation, "RotationFailures", "A secret rotation step failed"},
 		{"KeySweepCapAlarm", "keyrotation-cap-exceeded", fnenv.KeyRotation, "CapExceeded", "The key sweep stopped: more deletions than maxDeletions"},
 		{"InviteCleanupCapAlarm", "invitecleanup-cap-exceeded", fnenv.InviteCleanup, "CapExceeded", "The invite cleanup stopped: more deletions than maxDeletions"},
+		{"DetectionErrorsAlarm", "auditexport-detection-errors", fnenv.AuditExport, "DetectionErrors", "Detection on the audit stream failed (the export itself is unaffected); the next run evaluates the same events again"},
 	}
 	for _, c := range counters {
 		add(c.id, c.name, c.description, &awscloudwatch.AlarmProps{

@@ -86,6 +86,7 @@ func TestRotationAndCapAlarms(t *testing.T) {
 		{fnenv.KeyRotation, "RotationFailures"},
 		{fnenv.KeyRotation, "CapExceeded"},
 		{fnenv.InviteCleanup, "CapExceeded"},
+		{fnenv.AuditExport, "DetectionErrors"},
 	} {
 		alarm(t, c.fn+" "+c.metric, map[string]any{
 			"Namespace":          stack.MetricsNamespace,

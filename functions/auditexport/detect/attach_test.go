@@ -50,7 +50,7 @@ func TestLambdaHandlerDetects(t *testing.T) {
 			"ORGWARDEN_ORG_ID": org, "ORGWARDEN_AUDIT_BUCKET": bucket, "ORGWARDEN_AUDIT_STATE_BUCKET": journalBucket,
 			"ORGWARDEN_AUDIT_PREFIX": "audit", "AWS_ENDPOINT_URL_S3": s3srv.URL, "AWS_ENDPOINT_URL_EVENTBRIDGE": ebURL,
 			"AWS_ACCESS_KEY_ID": "AKIAORGWARDENLOCAL00", "AWS_SECRET_ACCESS_KEY": "orgwarden-local-secret-access-key",
-			"AWS_REGION": "us-east-1",
+			"AWS_REGION":       "us-east-1",
 			"ORGWARDEN_DETECT": "true", "ORGWARDEN_DETECT_BUS": bus, "ORGWARDEN_DETECT_ASFF": "true",
 		}
 	}

@@ -66,6 +66,7 @@ type Engine struct {
 	env      Env
 	byType   map[string][]int
 	wildcard []int
+	longest  time.Duration // the longest window
 	// Lateness is how much older than the newest event seen an event may
 	// arrive and still join a window: the export's lookback.
 	Lateness time.Duration
@@ -75,6 +76,7 @@ type Engine struct {
 func NewEngine(rules []Rule, env Env) *Engine {
 	e := &Engine{rules: rules, env: env, byType: map[string][]int{}, Lateness: time.Hour}
 	for i, r := range rules {
+		e.longest = max(e.longest, r.Window)
 		for _, t := range r.Types {
 			if t == "*" {
 				e.wildcard = append(e.wildcard, i)
@@ -235,16 +237,28 @@ func (e *Engine) Evaluate(st *State, events []Event, now time.Time) []Finding {
 			}
 			st.Seen[seen] = ev.At
 			key := r.ID + "\x00" + group
-			w := insertSorted(st.Windows[key], windowEvent(ev))
-			if run := burst(w, r.Threshold, int64(r.Window/time.Second)); run >= 0 {
+			w, at := insertSorted(st.Windows[key], windowEvent(ev))
+			// Drop what no event can join any more, so a busy group's
+			// window stays as short as its time span allows.
+			if drop := dropBefore(w, e.horizon(st)); drop > 0 {
+				w, at = slices.Delete(w, 0, drop), at-drop
+			}
+			window := int64(r.Window / time.Second)
+			for run := burst(w, at, r.Threshold, window); run >= 0; run = burstAny(w, r.Threshold, window) {
 				members := make([]Event, r.Threshold)
 				for j := range members {
 					members[j] = w[run+j].event()
 				}
 				emit(r, group, members)
 				// The events that made a finding are spent: the next
-				// finding of the group needs Threshold new ones.
+				// finding of the group needs Threshold new ones. Taking
+				// them out may join what was on either side into a
+				// burst of its own (rare: then the whole window is
+				// searched again).
 				w = slices.Delete(w, run, run+r.Threshold)
+				if len(w) < r.Threshold {
+					break
+				}
 			}
 			if len(w) == 0 {
 				delete(st.Windows, key)
@@ -306,17 +320,39 @@ func (w WindowEvent) event() Event {
 	return e
 }
 
-func insertSorted(w []WindowEvent, ev WindowEvent) []WindowEvent {
+// insertSorted inserts ev in (At, ID) order and returns where.
+func insertSorted(w []WindowEvent, ev WindowEvent) ([]WindowEvent, int) {
 	i, _ := slices.BinarySearchFunc(w, ev, func(a, b WindowEvent) int {
 		return cmp.Or(cmp.Compare(a.At, b.At), strings.Compare(a.ID, b.ID))
 	})
-	return slices.Insert(w, i, ev)
+	return slices.Insert(w, i, ev), i
 }
 
-// burst finds the first n consecutive events of w within window seconds
-// of each other (last.At-first.At < window); -1 when none.
-func burst(w []WindowEvent, n int, window int64) int {
+// burstAny finds the first n consecutive events of w within window
+// seconds of each other; -1 when none.
+func burstAny(w []WindowEvent, n int, window int64) int {
 	for i := 0; i+n <= len(w); i++ {
+		if w[i+n-1].At-w[i].At < window {
+			return i
+		}
+	}
+	return -1
+}
+
+// dropBefore counts the leading events older than horizon.
+func dropBefore(w []WindowEvent, horizon int64) int {
+	i := 0
+	for i < len(w) && w[i].At < horizon {
+		i++
+	}
+	return i
+}
+
+// burst finds the first n consecutive events of w, including the one at
+// index at (just added: no run without it was a burst before), within
+// window seconds of each other (last.At-first.At < window); -1 when none.
+func burst(w []WindowEvent, at, n int, window int64) int {
+	for i := max(0, at-n+1); i <= at && i+n <= len(w); i++ {
 		if w[i+n-1].At-w[i].At < window {
 			return i
 		}
@@ -327,11 +363,7 @@ func burst(w []WindowEvent, n int, window int64) int {
 // horizon is the oldest effective_at a window still counts: the longest
 // window plus the lateness allowed below the newest event seen.
 func (e *Engine) horizon(st *State) int64 {
-	var longest time.Duration
-	for _, r := range e.rules {
-		longest = max(longest, r.Window)
-	}
-	return st.Watermark - int64((longest+e.Lateness)/time.Second)
+	return st.Watermark - int64((e.longest+e.Lateness)/time.Second)
 }
 
 // prune drops what no future event can use: window events and seen ids

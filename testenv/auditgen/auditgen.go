@@ -71,7 +71,7 @@ type gen struct {
 	users   []person
 	sas     []string
 	project []string
-	recent  map[string][]int64 // bursty kind|actor -> times
+	recent  map[string]int // bursty kind|actor|bucket -> events
 	out     []Event
 }
 
@@ -79,7 +79,7 @@ type person struct{ id, email, ip string }
 
 // Generate builds a history.
 func Generate(o Options) History {
-	g := &gen{o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed)), recent: map[string][]int64{}}
+	g := &gen{o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed)), recent: map[string]int{}}
 	for i := range 40 {
 		g.users = append(g.users, person{fmt.Sprintf("user-bg%03d", i), fmt.Sprintf("person%03d@%s", i, o.Domain),
 			fmt.Sprintf("198.51.100.%d", 10+i)})
@@ -153,20 +153,17 @@ func saKey(sa string) map[string]any {
 }
 
 // quiet reports whether one more event of kind by who at at keeps the
-// background under Quiet per QuietWindow, and records it if so.
+// background under Quiet per QuietWindow, and records it if so. Counts are
+// kept per QuietWindow-long bucket: any window of that length lies within
+// two adjacent buckets, so bounding the three around at bounds them all,
+// in constant time whatever the history's size.
 func (g *gen) quiet(kind, who string, at int64) bool {
-	k := kind + "|" + who
-	w := int64(QuietWindow / time.Second)
-	n := 0
-	for _, t := range g.recent[k] {
-		if t > at-w && t < at+w {
-			n++
-		}
-	}
-	if n >= Quiet-1 {
+	b := at / int64(QuietWindow/time.Second)
+	key := func(b int64) string { return fmt.Sprintf("%s|%s|%d", kind, who, b) }
+	if g.recent[key(b-1)]+g.recent[key(b)]+g.recent[key(b+1)] >= Quiet-1 {
 		return false
 	}
-	g.recent[k] = append(g.recent[k], at)
+	g.recent[key(b)]++
 	return true
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -176,10 +177,18 @@ func (d *Detector) Run(ctx context.Context, sealed int64) (Report, error) {
 		return rep, fmt.Errorf("detection state %s belongs to organization %s, not %s", store.location(), st.OrgID, d.x.OrgID)
 	}
 	st.OrgID = d.x.OrgID
-	// Findings an earlier run decided and could not deliver go first.
+	// Findings an earlier run decided and could not deliver go first, and
+	// what went is recorded at once (a crash before the record sends it
+	// again, under the same id: delivery is at least once).
+	held := len(st.Outbox)
 	derr := d.deliver(ctx, st)
 	if derr != nil {
 		d.log.WarnContext(ctx, "delivering earlier findings failed; evaluating anyway", "error", derr.Error())
+	}
+	if held > 0 && !store.missing() {
+		if err := store.save(ctx, st); err != nil {
+			return rep, errors.Join(derr, err)
+		}
 	}
 	env, err := d.env(ctx, st)
 	if err != nil {
@@ -364,32 +373,54 @@ func (d *Detector) deliver(ctx context.Context, st *State) error {
 		return nil
 	}
 	account, region := d.account(ctx), d.region
-	var errs []error
+	// Evidence writes are independent: a few at a time, so a run that
+	// decided many findings (a first evaluation of a noisy history) does
+	// not pay one S3 round trip after another.
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	sem := make(chan struct{}, evidenceWorkers)
 	for i := range st.Outbox {
 		p := &st.Outbox[i]
-		if !p.Evidence {
-			body, err := jsonIndent(p.Finding)
-			if err == nil {
-				err = putOnce(ctx, d.s3, d.x.Bucket, EvidenceKey(d.layout, p.Finding), d.x.KMSKeyID, body)
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("finding %s evidence: %w", p.ID, err))
-			} else {
-				p.Evidence = true
-			}
+		if p.Evidence && (p.ASFF || !d.cfg.ASFF) {
+			continue
 		}
-		if d.cfg.ASFF && !p.ASFF {
-			body, err := ASFF(p.Finding, account, region)
-			if err == nil {
-				err = putOnce(ctx, d.s3, d.x.Bucket, ASFFKey(d.layout, p.Finding), d.x.KMSKeyID, body)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if !p.Evidence {
+				body, err := jsonIndent(p.Finding)
+				if err == nil {
+					err = putOnce(ctx, d.s3, d.x.Bucket, EvidenceKey(d.layout, p.Finding), d.x.KMSKeyID, body)
+				}
+				if err != nil {
+					fail(fmt.Errorf("finding %s evidence: %w", p.ID, err))
+				} else {
+					p.Evidence = true
+				}
 			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("finding %s ASFF: %w", p.ID, err))
-			} else {
-				p.ASFF = true
+			if d.cfg.ASFF && !p.ASFF {
+				body, err := ASFF(p.Finding, account, region)
+				if err == nil {
+					err = putOnce(ctx, d.s3, d.x.Bucket, ASFFKey(d.layout, p.Finding), d.x.KMSKeyID, body)
+				}
+				if err != nil {
+					fail(fmt.Errorf("finding %s ASFF: %w", p.ID, err))
+				} else {
+					p.ASFF = true
+				}
 			}
-		}
+		}()
 	}
+	wg.Wait()
 	if d.cfg.Bus != "" {
 		if err := publish(ctx, d.eb, d.cfg.Bus, st.Outbox); err != nil {
 			errs = append(errs, err)
@@ -400,6 +431,9 @@ func (d *Detector) deliver(ctx context.Context, st *State) error {
 	})
 	return errors.Join(errs...)
 }
+
+// evidenceWorkers bound the concurrent evidence writes.
+const evidenceWorkers = 8
 
 // account is the AWS account of the running function (from its ARN), for
 // ASFF; empty outside Lambda.

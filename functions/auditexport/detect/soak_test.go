@@ -269,6 +269,9 @@ func TestSoak(t *testing.T) {
 	run := 0
 	var lastTo int64
 	heldBack := 0 // runs whose findings waited for the bus
+	// Findings sent by a run that died before recording it: at-least-once
+	// delivery may send these twice, under the same id.
+	resendable := map[string]bool{}
 	for now := start.Add(step); ; now = now.Add(step) {
 		w.clock.Set(now)
 		for i, e := range h.Events {
@@ -287,19 +290,32 @@ func TestSoak(t *testing.T) {
 		run++
 
 		var client *s3.Client
-		crash := &stateWriteFails{next: http.DefaultTransport, n: 2}
+		crash := &stateWriteFails{next: http.DefaultTransport}
+		crashing := func(n int) *s3.Client {
+			crash.n = n
+			return w.s3.Client(func(o *s3.Options) { o.HTTPClient = &http.Client{Transport: crash}; o.RetryMaxAttempts = 1 })
+		}
+		// The bus is down from run 8 until a finding had to wait for it.
+		bus.fail = run >= 8 && heldBack == 0 && run < 30
+		onBusBefore := len(w.eb.Events())
 		switch run {
-		case 8, 9, 10, 11: // the bus is down for four runs
-			bus.fail = true
-		case 12: // the process dies at its second state write
-			client = w.s3.Client(func(o *s3.Options) { o.HTTPClient = &http.Client{Transport: crash}; o.RetryMaxAttempts = 1 })
+		case 12, 16: // the process dies at its first or second state write; what it
+			// sent before dying may be sent again by the next run, under the same id
+			client = crashing(map[int]int{12: 1, 16: 2}[run])
 		case 20: // an operator rewinds detection three generations
 			rewind(t, w, 3)
 		}
 		rep, err := w.detector(client, bus).Run(context.Background(), res.Generation)
+		if crash.fired {
+			for _, e := range w.eb.Events()[onBusBefore:] {
+				var f detect.Finding
+				_ = json.Unmarshal(e.Detail, &f)
+				resendable[f.ID] = true
+			}
+		}
 		switch {
-		case run == 12 && !crash.fired:
-			t.Fatalf("run 12: the state write did not crash")
+		case (run == 12 || run == 16) && !crash.fired:
+			t.Fatalf("run %d: the state write did not crash", run)
 		case run == 20 && (rep.FromGeneration == 0 || rep.FromGeneration > lastTo-2):
 			t.Fatalf("run 20 evaluated generations %d..%d, want a rewind below %d", rep.FromGeneration, rep.ToGeneration, lastTo)
 		}
@@ -316,10 +332,9 @@ func TestSoak(t *testing.T) {
 		if (crash.fired || (bus.fail && rep.Undelivered > 0)) && err == nil {
 			t.Fatalf("run %d: detection failure not reported", run)
 		}
-		if bus.fail && rep.Undelivered == 0 && len(rep.Findings) > 0 {
+		if bus.fail && !crash.fired && rep.Undelivered == 0 && len(rep.Findings) > 0 {
 			t.Fatalf("run %d: findings lost while the bus was down: %+v", run, rep)
 		}
-		bus.fail = false
 		if now.After(start.Add(span + 2*time.Hour)) {
 			break
 		}
@@ -328,13 +343,14 @@ func TestSoak(t *testing.T) {
 		t.Error("no finding ever waited for the bus: the failing-bus path was not exercised")
 	}
 	// A last run after everything is visible delivers what is left.
+	bus.fail = false
 	if _, err := w.detector(nil, nil).Run(context.Background(), 0); err != nil {
 		t.Fatal(err)
 	}
 
 	byID, count := w.findings()
 	for id, n := range count {
-		if n > 1 {
+		if n > 2 || (n == 2 && !resendable[id]) {
 			t.Errorf("finding %s (%s) reached the bus %d times", id, byID[id].Rule, n)
 		}
 	}

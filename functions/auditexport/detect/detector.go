@@ -271,31 +271,56 @@ func (d *Detector) digest(ctx context.Context, gen int64) (digest.Digest, bool, 
 // candidates reads objects and returns the events some rule may want
 // (the rest are counted, not parsed), and how many events were read.
 func (d *Detector) candidates(ctx context.Context, engine *Engine, objs []objects.Info) ([]Event, int64, error) {
-	var out []Event
-	var n int64
 	keys := make([]string, len(objs))
 	for i, o := range objs {
 		keys[i] = o.Key
 	}
 	slices.Sort(keys)
-	for _, key := range keys {
-		if _, err := d.data.Read(ctx, key, func(l objects.Line) error {
-			n++
-			if !engine.Wants(l.Type, l.Raw) {
+	// Objects are read a few at a time (a backfill's generation has one per
+	// slice and day); the engine orders the events itself, so the order in
+	// which objects arrive does not matter.
+	type result struct {
+		evs []Event
+		n   int64
+		err error
+	}
+	results := make([]result, len(keys))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, readWorkers)
+	for i, key := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r := &results[i]
+			r.n, r.err = readLines(ctx, d.s3, d.x.Bucket, key, func(raw []byte) error {
+				if !engine.WantsRaw(raw) {
+					return nil
+				}
+				ev, err := engine.Parse(raw)
+				if err != nil {
+					return fmt.Errorf("%s: %w", key, err)
+				}
+				r.evs = append(r.evs, ev)
 				return nil
-			}
-			ev, err := ParseEvent(l.Raw)
-			if err != nil {
-				return err
-			}
-			out = append(out, ev)
-			return nil
-		}); err != nil {
-			return nil, n, err
+			})
+		}()
+	}
+	wg.Wait()
+	var out []Event
+	var n int64
+	for _, r := range results {
+		if r.err != nil {
+			return nil, n, r.err
 		}
+		out = append(out, r.evs...)
+		n += r.n
 	}
 	return out, n, nil
 }
+
+// readWorkers bound the concurrent object reads.
+const readWorkers = 8
 
 // env builds what the matches need: protected projects, allowed domains
 // and the people the offboarding journal says orgwarden removed.

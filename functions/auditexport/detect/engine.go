@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -67,6 +68,8 @@ type Engine struct {
 	byType   map[string][]int
 	wildcard []int
 	longest  time.Duration // the longest window
+	// payload marks the types some rule reads the payload of.
+	payload map[string]bool
 	// Lateness is how much older than the newest event seen an event may
 	// arrive and still join a window: the export's lookback.
 	Lateness time.Duration
@@ -74,9 +77,16 @@ type Engine struct {
 
 // NewEngine returns an engine for rules (Validate them first).
 func NewEngine(rules []Rule, env Env) *Engine {
-	e := &Engine{rules: rules, env: env, byType: map[string][]int{}, Lateness: time.Hour}
+	e := &Engine{rules: rules, env: env, byType: map[string][]int{}, payload: map[string]bool{}, Lateness: time.Hour}
 	for i, r := range rules {
 		e.longest = max(e.longest, r.Window)
+		for _, m := range r.Match {
+			if strings.HasPrefix(m.Field, "payload.") {
+				for _, t := range r.Types {
+					e.payload[t] = true
+				}
+			}
+		}
 		for _, t := range r.Types {
 			if t == "*" {
 				e.wildcard = append(e.wildcard, i)
@@ -106,6 +116,45 @@ func (e *Engine) Wants(typ string, raw []byte) bool {
 		}
 	}
 	return false
+}
+
+// Parse decodes an event as far as the rules for its type need.
+func (e *Engine) Parse(raw []byte) (Event, error) {
+	ev, err := parseEvent(raw, false)
+	if err != nil || !e.payload[ev.Type] {
+		return ev, err
+	}
+	return parseEvent(raw, true)
+}
+
+// mayMatch is the cheap test of r's matches on the raw event: false only
+// when no match can hold (a value that appears nowhere in the event, a
+// list the match needs that is not configured).
+func (e *Engine) mayMatch(r *Rule, raw []byte) bool {
+	for _, m := range r.Match {
+		switch m.Op {
+		case Equals:
+			if !slices.ContainsFunc(m.Values, func(v string) bool {
+				return bytes.Contains(raw, []byte(v)) || bytes.Contains(raw, []byte(strings.ToUpper(v))) ||
+					bytes.Contains(raw, []byte(strings.ToUpper(v[:min(1, len(v))])+v[min(1, len(v)):]))
+			}) {
+				return false
+			}
+		case DomainNotIn:
+			if len(e.env.AllowedDomains) == 0 {
+				return false
+			}
+		case InProtectedProjects:
+			if len(e.env.ProtectedProjects) == 0 {
+				return false
+			}
+		case OffboardedBefore:
+			if len(e.env.Offboarded) == 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // match reports whether ev satisfies every condition of r.

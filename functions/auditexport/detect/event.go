@@ -57,8 +57,13 @@ type wireEvent struct {
 	} `json:"actor"`
 }
 
-// ParseEvent reads one audit event as the API sent it.
-func ParseEvent(raw []byte) (Event, error) {
+// ParseEvent reads one audit event as the API sent it, payload included.
+func ParseEvent(raw []byte) (Event, error) { return parseEvent(raw, true) }
+
+// parseEvent decodes the members the rules read; the payload (the member
+// named after the type) only when withPayload, since finding it means
+// decoding the event a second time.
+func parseEvent(raw []byte, withPayload bool) (Event, error) {
 	var w wireEvent
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return Event{}, fmt.Errorf("audit event: %w", err)
@@ -88,10 +93,7 @@ func ParseEvent(raw []byte) (Event, error) {
 			}
 		}
 	}
-	// The payload is the member named after the type. Decoding the whole
-	// event as a map costs more than the struct above, so find it only
-	// when there is one.
-	if strings.Contains(string(raw), `"`+w.Type+`"`) {
+	if withPayload {
 		var top map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &top); err == nil {
 			e.payload = top[w.Type]

@@ -3,7 +3,6 @@ package detect
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 )
@@ -83,11 +82,18 @@ func fire(t *testing.T, rule string, env Env, evs []ev) []Finding {
 	}
 	e := NewEngine([]Rule{r}, env)
 	st := &State{}
+	// The detector's path: the raw prefilter, then the parse the rules need.
 	var wanted []Event
-	for _, p := range parseAll(t, evs) {
-		if e.Wants(p.Type, evs[slices.IndexFunc(evs, func(x ev) bool { return x.id == p.ID })].raw()) {
-			wanted = append(wanted, p)
+	for _, x := range evs {
+		raw := x.raw()
+		if !e.WantsRaw(raw) {
+			continue
 		}
+		p, err := e.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wanted = append(wanted, p)
 	}
 	return e.Evaluate(st, wanted, time.Unix(t0, 0))
 }

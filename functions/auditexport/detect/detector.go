@@ -87,7 +87,6 @@ type Detector struct {
 	s3      *s3.Client
 	eb      eventPutter
 	rules   []Rule
-	data    *objects.Store
 	digests *digest.Store
 	log     *slog.Logger
 	now     func() time.Time
@@ -119,8 +118,8 @@ func New(cfg Config, x export.Config, client *s3.Client, eb eventPutter, options
 		x.StateBucket = x.Bucket
 	}
 	d := &Detector{cfg: cfg, x: x, layout: l, s3: client, eb: eb, rules: Rules,
-		data: objects.NewStore(client, x.Bucket, objects.Options{}), digests: digest.NewStore(client, x.Bucket, x.KMSKeyID),
-		log: logging.Discard(), now: time.Now}
+		digests: digest.NewStore(client, x.Bucket, x.KMSKeyID),
+		log:     logging.Discard(), now: time.Now}
 	for _, o := range options {
 		o(d)
 	}

@@ -66,6 +66,8 @@ func run() error {
 	runs := []benchRun{
 		{Function: "auditexport", Package: "./functions/auditexport/export", Pattern: "^(BenchmarkBackfill|BenchmarkBackfillEarlySince|BenchmarkIncrementalNoop)$", Benchtime: "1x",
 			Env: []string{"ORGWARDEN_BENCH_EVENTS=" + joinInts(sizes)}},
+		{Function: "detect", Package: "./functions/auditexport/detect", Pattern: "^BenchmarkDetectOverhead$", Benchtime: "1x",
+			Env: []string{"ORGWARDEN_BENCH_EVENTS=" + joinInts(sizes)}},
 		{Function: "offboarding", Package: "./functions/offboarding/offboard", Pattern: "^BenchmarkOffboard200Projects$", Benchtime: "3x"},
 		{Function: "keyrotation", Package: "./functions/keyrotation/rotation", Pattern: "^BenchmarkStaleSweep500x20$", Benchtime: "1x"},
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orgwarden/orgwarden/functions/auditexport/detect"
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
 	"github.com/orgwarden/orgwarden/shared/app"
 	"github.com/orgwarden/orgwarden/shared/config"
@@ -23,6 +24,9 @@ func auditExportFunction() lambdaFunction {
 		handler: func(ctx context.Context, env config.Lookup, out io.Writer) (any, error) {
 			f, err := export.FromEnv(ctx, env, app.Options{Out: out})
 			if err != nil {
+				return nil, err
+			}
+			if _, err := detect.Attach(f, env); err != nil {
 				return nil, err
 			}
 			return f.Handle, nil
@@ -55,6 +59,9 @@ func runAuditExport(ctx context.Context, env config.Lookup, args []string, stdou
 	req.TakeOver, req.RebuildCheckpoint = *takeOver, *rebuild
 	f, err := export.FromEnv(ctx, env, app.Options{Out: stderr})
 	if err != nil {
+		return err
+	}
+	if _, err := detect.Attach(f, env); err != nil {
 		return err
 	}
 

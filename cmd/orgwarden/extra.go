@@ -4,6 +4,7 @@ package main
 // audit export, restore for offboarding). Their files add them here.
 func (c *cli) extraCommands() map[string]command {
 	return map[string]command{
+		"detect":  c.detectCommand(),
 		"replay":  c.replayCommand(),
 		"restore": c.restoreCommand(),
 		"verify":  c.verifyCommand(),

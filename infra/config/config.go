@@ -141,6 +141,9 @@ type AuditExport struct {
 	TenantEvents bool `json:"tenantEvents"`
 	// LagAlarmThreshold raises the export-lag alarm when ExportLagSeconds exceeds it.
 	LagAlarmThreshold string `json:"lagAlarmThreshold"`
+	// Detect evaluates the detection rules (functions/auditexport/detect)
+	// after every run; findings go to the summary bus and the audit bucket.
+	Detect Detect `json:"detect"`
 
 	ObjectLock ObjectLock `json:"objectLock"`
 	Lifecycle  Lifecycle  `json:"lifecycle"`
@@ -152,6 +155,17 @@ type AuditExport struct {
 	GlueTable    string `json:"glueTable"`
 	// ProjectionStartYear is the first year Athena projects partitions for.
 	ProjectionStartYear int `json:"projectionStartYear"`
+}
+
+// Detect configures the detections on the audit stream.
+type Detect struct {
+	Enabled bool `json:"enabled"`
+	// AllowedDomains are the email domains invites may go to; empty turns
+	// the invite rule off.
+	AllowedDomains []string `json:"allowedDomains"`
+	// ASFF also writes every finding in the AWS Security Finding Format to
+	// the audit bucket, for Security Hub.
+	ASFF bool `json:"asff"`
 }
 
 // ObjectLock is the default retention of every object version in the audit
@@ -277,6 +291,7 @@ func Default() Config {
 			RolloverEvents:         100000,
 			TenantEvents:           true,
 			LagAlarmThreshold:      "3h",
+			Detect:                 Detect{Enabled: true},
 			ObjectLock:             ObjectLock{Mode: ObjectLockCompliance, RetentionDays: 365},
 			Lifecycle:              Lifecycle{InfrequentAccessDays: 30, GlacierInstantRetrievalDays: 90},
 			AccessLogRetentionDays: 365,

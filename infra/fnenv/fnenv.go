@@ -230,6 +230,14 @@ func build(fn string, cfg config.Config, res Resources) (map[string]string, erro
 		env["ORGWARDEN_AUDIT_TENANT_EVENTS"] = strconv.FormatBool(a.TenantEvents)
 		env[AuditStateBucketVar] = res.AuditStateBucket
 		env[AuditStateKMSKeyVar] = res.AuditStateKMSKeyARN
+		if d := a.Detect; d.Enabled {
+			env["ORGWARDEN_DETECT"] = "true"
+			env["ORGWARDEN_DETECT_BUS"] = res.SummaryBusName
+			env["ORGWARDEN_DETECT_ALLOWED_DOMAINS"] = strings.Join(d.AllowedDomains, ",")
+			env["ORGWARDEN_DETECT_ASFF"] = strconv.FormatBool(d.ASFF)
+			env["ORGWARDEN_DETECT_JOURNAL_BUCKET"] = res.JournalBucket
+			env["ORGWARDEN_DETECT_JOURNAL_PREFIX"] = cfg.Offboarding.JournalPrefix
+		}
 	case Offboarding:
 		env = common(cfg, cfg.Offboarding.DryRun, res)
 		env["ORGWARDEN_DLQ_URL"] = res.DLQURL

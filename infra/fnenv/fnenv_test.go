@@ -75,6 +75,7 @@ func TestEnvironmentMatchesTheDocumentedContract(t *testing.T) {
 	// Optional lists are left out when empty; fill them so every variable appears.
 	cfg.Protected.IDs = []string{"user_keep"}
 	cfg.Protected.Names = []string{"break-glass"}
+	cfg.AuditExport.Detect.AllowedDomains = []string{"example.com"}
 	for _, fn := range Functions {
 		t.Run(fn, func(t *testing.T) {
 			env, err := For(fn, cfg, res)

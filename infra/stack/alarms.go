@@ -156,6 +156,7 @@ func (b *builder) alarms() {
 		// about to write (a forgery, or a second export into the same prefix):
 		// the export wrote elsewhere and is complete, but someone must look.
 		{"AuditExportForeignObjectAlarm", "auditexport-foreign-objects", fnenv.AuditExport, "ForeignObjects", "The audit export found an object it had not written at a key it was about to write (runbook: foreign object)"},
+		{"DetectionErrorsAlarm", "auditexport-detection-errors", fnenv.AuditExport, "DetectionErrors", "Detection on the audit stream failed (the export itself is unaffected); the next run evaluates the same events again"},
 	}
 	for _, c := range counters {
 		add(c.id, c.name, c.description, &awscloudwatch.AlarmProps{

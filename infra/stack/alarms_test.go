@@ -87,6 +87,7 @@ func TestCounterAlarms(t *testing.T) {
 		{fnenv.KeyRotation, "CapExceeded"},
 		{fnenv.InviteCleanup, "CapExceeded"},
 		{fnenv.AuditExport, "ForeignObjects"},
+		{fnenv.AuditExport, "DetectionErrors"},
 	} {
 		alarm(t, c.fn+" "+c.metric, map[string]any{
 			"Namespace":          stack.MetricsNamespace,
@@ -103,8 +104,8 @@ func TestCounterAlarms(t *testing.T) {
 func TestEveryAlarmNotifies(t *testing.T) {
 	topic := canonical([]any{ref(logicalID(t, "AlarmTopic/Resource"))})
 	alarms := ofType("AWS::CloudWatch::Alarm")
-	if len(alarms) != 13 {
-		t.Errorf("%d alarms, want 13 (4 function errors, 2 DLQs, failed runs, oldest offboarding request, lag, foreign objects, rotation failures, 2 caps)", len(alarms))
+	if len(alarms) != 14 {
+		t.Errorf("%d alarms, want 14 (4 function errors, 2 DLQs, failed runs, oldest offboarding request, lag, foreign objects, rotation failures, 2 caps, detection errors)", len(alarms))
 	}
 	for id, a := range alarms {
 		if canonical(a.Properties["AlarmActions"]) != topic {

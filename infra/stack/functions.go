@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"path"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -124,13 +125,28 @@ func (b *builder) functions(zips map[string]string) error {
 	export := b.fns[fnenv.AuditExport]
 	data, digests, checkpoint := b.exportKeys()
 	evidence := []string{data + "*", digests + "*"}
+	if b.cfg.AuditExport.Detect.Enabled {
+		// Detection's findings (and their ASFF documents), create-only too.
+		evidence = append(evidence, b.findingsPrefix()+"*")
+	}
 	for _, st := range b.objectStatementsFor(b.auditBucket, b.auditKey, evidence, evidence, "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload") {
 		export.role.AddToPolicy(st)
 	}
 	// Beside the checkpoint, the probe object the export writes once per
 	// container to prove the bucket honours conditional writes.
 	state := []string{checkpoint, path.Join(path.Dir(checkpoint), fnenv.ConditionalWriteProbe)}
-	for _, st := range b.objectStatementsFor(b.stateBucket, b.stateKey, state, state, "s3:GetObject", "s3:PutObject") {
+	lists := state
+	if b.cfg.AuditExport.Detect.Enabled {
+		// Detection keeps its window state beside the checkpoint, and reads
+		// (only reads) the offboarding journal for activity after removal.
+		state = append(state, path.Join(path.Dir(checkpoint), "detect.json"))
+		lists = append(slices.Clone(state), b.cfg.Offboarding.JournalPrefix+"*")
+		export.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("s3:GetObject"),
+			Resources: jsii.Strings(*b.stateBucket.ArnForObjects(jsii.String(b.cfg.Offboarding.JournalPrefix + "*"))),
+		}))
+	}
+	for _, st := range b.objectStatementsFor(b.stateBucket, b.stateKey, state, lists, "s3:GetObject", "s3:PutObject") {
 		export.role.AddToPolicy(st)
 	}
 
@@ -168,6 +184,12 @@ func (b *builder) functions(zips map[string]string) error {
 func (b *builder) exportKeys() (data, digests, checkpoint string) {
 	prefix, org := b.cfg.AuditExport.Prefix, "org_id="+b.cfg.OrgID
 	return prefix + "/" + org + "/", prefix + "/_digests/" + org + "/", prefix + "/_state/" + org + "/checkpoint.json"
+}
+
+// findingsPrefix is where detection writes findings in the audit bucket
+// (functions/auditexport/detect.FindingsPrefix).
+func (b *builder) findingsPrefix() string {
+	return b.cfg.AuditExport.Prefix + "/_findings/org_id=" + b.cfg.OrgID + "/"
 }
 
 // newFunction creates function name: arm64 on provided.al2023 running the bootstrap

@@ -117,8 +117,11 @@ func TestFunctionEnvironments(t *testing.T) {
 		// The checkpoint goes under the state key, never the audit key.
 		fnenv.AuditStateKMSKeyVar:  getAtt(logicalID(t, "StateKey/Resource")),
 		"ORGWARDEN_JOURNAL_BUCKET": ref(logicalID(t, "StateBucket/Resource")),
-		"ORGWARDEN_REPORT_BUCKET":  ref(logicalID(t, "StateBucket/Resource")),
-		"ORGWARDEN_DLQ_URL":        ref(logicalID(t, "OffboardingDeadLetterQueue/Resource")),
+		// Detection: findings on the summary bus, the journal in the state bucket.
+		"ORGWARDEN_DETECT_BUS":            ref(logicalID(t, "SummaryBus/Resource")),
+		"ORGWARDEN_DETECT_JOURNAL_BUCKET": ref(logicalID(t, "StateBucket/Resource")),
+		"ORGWARDEN_REPORT_BUCKET":         ref(logicalID(t, "StateBucket/Resource")),
+		"ORGWARDEN_DLQ_URL":               ref(logicalID(t, "OffboardingDeadLetterQueue/Resource")),
 	}
 	// Managed secrets are listed by name (literal), or by ARN when created out of band.
 	if want := "orgwarden/admin-key,orgwarden/service-accounts/billing," + existingSecretArn; strings.Join(fnenv.ManagedSecretIDs(cfg), ",") != want {

@@ -251,17 +251,25 @@ func TestObjectAccessIsLimitedToPrefixes(t *testing.T) {
 	prefix, org := cfg.AuditExport.Prefix+"/", "org_id="+cfg.OrgID+"/"
 	checkpoint := prefix + "_state/" + org + "checkpoint.json"
 	probe := prefix + "_state/" + org + fnenv.ConditionalWriteProbe
+	detectState := prefix + "_state/" + org + "detect.json"
+	findings := prefix + "_findings/" + org
+	journal := cfg.Offboarding.JournalPrefix
 	cases := map[string]struct {
 		objectARNs   []string
 		listPrefixes map[string]string // bucket -> s3:prefix pattern
 	}{
 		// This organization's data and digests; one exact checkpoint object.
+		// With detection: its findings, its state beside the checkpoint, and
+		// the offboarding journal, read only.
 		"AuditExportRole": {
-			objectARNs: []string{objects(audit, prefix+org), objects(audit, prefix+"_digests/"+org),
+			objectARNs: []string{objects(audit, prefix+org), objects(audit, prefix+"_digests/"+org), objects(audit, findings),
 				canonical(map[string]any{"Fn::Join": []any{"", []any{getAtt(state), "/" + checkpoint}}}),
 				canonical(map[string]any{"Fn::Join": []any{"", []any{getAtt(state), "/" + probe}}}),
+				canonical(map[string]any{"Fn::Join": []any{"", []any{getAtt(state), "/" + detectState}}}),
+				objects(state, journal),
 				objects(state, fnenv.ReportPrefix+fnenv.AuditExport+"/")},
-			listPrefixes: map[string]string{audit: prefix + org + "*," + prefix + "_digests/" + org + "*", state: checkpoint + "," + probe},
+			listPrefixes: map[string]string{audit: prefix + org + "*," + prefix + "_digests/" + org + "*," + findings + "*",
+				state: checkpoint + "," + probe + "," + detectState + "," + journal + "*"},
 		},
 		"OffboardingRole": {
 			objectARNs:   []string{objects(state, cfg.Offboarding.JournalPrefix), objects(state, fnenv.ReportPrefix+fnenv.Offboarding+"/")},
@@ -278,6 +286,9 @@ func TestObjectAccessIsLimitedToPrefixes(t *testing.T) {
 				want := []string{"s3:GetObject", "s3:PutObject"}
 				if contains(canonical(s.body["Resource"]), fnenv.ReportPrefix) {
 					want = []string{"s3:PutObject"} // run reports: written, never read back
+				}
+				if role == "AuditExportRole" && contains(canonical(s.body["Resource"]), "/"+journal+"*") {
+					want = []string{"s3:GetObject"} // the offboarding journal: read, never written
 				}
 				if role == "AuditExportRole" && contains(canonical(s.body["Resource"]), audit) {
 					want = append(want, "s3:AbortMultipartUpload")

@@ -33,6 +33,12 @@ func (b *builder) suppressNagFindings() {
 		"Data objects and digests get keys derived from the date and generation, known only under this organization's two prefixes; create-only by bucket policy, no delete.",
 		"Resource::<"+b.logicalID(b.auditBucket)+".Arn>/"+data+"*",
 		"Resource::<"+b.logicalID(b.auditBucket)+".Arn>/"+digests+"*")
+	if b.cfg.AuditExport.Detect.Enabled {
+		suppress(b.fns[fnenv.AuditExport].role, "AwsSolutions-IAM5",
+			"Detection writes one finding per key derived from its id under this organization's findings prefix (create-only by bucket policy, no delete), and only reads the offboarding journal, whose record keys it lists.",
+			"Resource::<"+b.logicalID(b.auditBucket)+".Arn>/"+b.findingsPrefix()+"*",
+			"Resource::<"+b.logicalID(b.stateBucket)+".Arn>/"+b.cfg.Offboarding.JournalPrefix+"*")
+	}
 	suppress(b.failedRuns, "AwsSolutions-SQS3",
 		"This queue is the functions' on-failure destination, itself the end of the line; a DLQ behind it would only hide failures, and its depth is alarmed.")
 	if b.readOnlyAdminKey != nil && b.readOnlyAdminKey.Created {

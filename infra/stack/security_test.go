@@ -49,7 +49,7 @@ func TestEvidenceIsCreateOnly(t *testing.T) {
 	prefix := cfg.AuditExport.Prefix + "/"
 	want := map[string]any{
 		"Sid": "EvidenceIsCreateOnly", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"}, "Action": "s3:PutObject",
-		"Resource": []any{object(prefix + "_digests/*"), object(prefix + "org_id=*")},
+		"Resource": []any{object(prefix + "_digests/*"), object(prefix + "_findings/*"), object(prefix + "org_id=*")},
 		"Condition": map[string]any{
 			"Null": map[string]any{"s3:if-none-match": "true"},
 			"Bool": map[string]any{"s3:ObjectCreationOperation": "true"},

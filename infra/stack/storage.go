@@ -176,6 +176,7 @@ func (b *builder) requireCreateOnly() {
 		Resources: jsii.Strings(
 			*b.auditBucket.ArnForObjects(jsii.String(prefix + "org_id=*")),
 			*b.auditBucket.ArnForObjects(jsii.String(prefix + "_digests/*")),
+			*b.auditBucket.ArnForObjects(jsii.String(prefix + "_findings/*")),
 		),
 		Conditions: &map[string]any{
 			"Null": map[string]any{"s3:if-none-match": "true"},

@@ -60,6 +60,13 @@ var Known = map[string]string{
 	"ORGWARDEN_AUDIT_ROLLOVER_BYTES":    "auditexport",
 	"ORGWARDEN_AUDIT_ROLLOVER_EVENTS":   "auditexport",
 	"ORGWARDEN_AUDIT_TENANT_EVENTS":     "auditexport",
+	// auditexport's detections (functions/auditexport/detect).
+	"ORGWARDEN_DETECT":                 "auditexport",
+	"ORGWARDEN_DETECT_BUS":             "auditexport",
+	"ORGWARDEN_DETECT_ALLOWED_DOMAINS": "auditexport",
+	"ORGWARDEN_DETECT_ASFF":            "auditexport",
+	"ORGWARDEN_DETECT_JOURNAL_BUCKET":  "auditexport",
+	"ORGWARDEN_DETECT_JOURNAL_PREFIX":  "auditexport",
 
 	// offboarding (and `orgwarden restore`).
 	"ORGWARDEN_JOURNAL_BUCKET": "offboarding",

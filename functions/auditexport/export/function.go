@@ -48,7 +48,20 @@ type Handler struct {
 	deps     *app.Deps
 	cfg      Config
 	exporter *Exporter
+	after    AfterRun
 }
+
+// AfterRun is handed each run's result after the export is done: its
+// generation sealed and its checkpoint durable, so nothing it does can
+// delay or undo the export (package detect evaluates the detection rules
+// here). Its report goes into the run's summary; its error is logged and
+// marks the summary failed, but does not fail the export, which already
+// succeeded.
+type AfterRun func(ctx context.Context, res Result, m *metrics.Recorder) (report any, err error)
+
+// SetAfterRun installs h, called after every run that was not a dry run
+// and not skipped.
+func (h *Handler) SetAfterRun(after AfterRun) { h.after = after }
 
 // FromEnv reads the configuration (the common variables and the export's
 // own) and builds the function. Every configuration problem is reported in
@@ -205,14 +218,24 @@ func (h *Handler) Run(ctx context.Context, req Request) (Result, error) {
 
 	s := struct {
 		Result
-		Error string `json:"error,omitempty"`
+		Error      string `json:"error,omitempty"`
+		After      any    `json:"detection,omitempty"`
+		AfterError string `json:"detection_error,omitempty"`
 	}{Result: res}
 	if err != nil {
 		s.Error = logging.Redact(err.Error())
 	}
+	var afterErr error
+	if h.after != nil && !req.DryRun && res.Skipped == "" && !errors.Is(err, ErrLostCheckpoint) {
+		s.After, afterErr = h.after(ctx, res, m)
+		if afterErr != nil {
+			s.AfterError = logging.Redact(afterErr.Error())
+			h.deps.Log.ErrorContext(ctx, "after the export", "error", s.AfterError)
+		}
+	}
 	// The export only adds to its own bucket: it never changes the
 	// organization, so only a failure is worth a person's attention.
-	if perr := h.deps.Summary().Publish(ctx, s, summary.Status{Failed: err != nil}); perr != nil {
+	if perr := h.deps.Summary().Publish(ctx, s, summary.Status{Failed: err != nil || afterErr != nil}); perr != nil {
 		h.deps.Log.WarnContext(ctx, "publish summary", "error", perr.Error())
 	}
 	return res, err

@@ -109,6 +109,10 @@ func (e *Emulator) removeUser(u *user) {
 	for p := range e.projects.all() {
 		p.users.remove(u.id)
 	}
+	for g := range e.groups.all() {
+		g.users.remove(u.id)
+	}
+	delete(e.userRoles, u.id)
 	e.users.remove(u.id)
 	delete(e.usersByEmail, strings.ToLower(u.email))
 }

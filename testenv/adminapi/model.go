@@ -48,7 +48,8 @@ type project struct {
 	keys       *collection[*projectKey]
 	rateLimits *collection[*rateLimit]
 	alerts     *collection[*spendAlert]
-	modelPerms *modelPerms // nil: no policy set
+	groups     *collection[*projectGroup] // by group id
+	modelPerms *modelPerms                // nil: no policy set
 	retention  string
 }
 
@@ -60,6 +61,7 @@ func newProject(id, name string, createdAt int64) *project {
 		keys:       newCollection[*projectKey](),
 		rateLimits: newCollection[*rateLimit](),
 		alerts:     newCollection[*spendAlert](),
+		groups:     newCollection[*projectGroup](),
 		retention:  "organization_default",
 	}
 }

@@ -211,11 +211,17 @@ func TestRecordListsNeverEndOnABrokenCursor(t *testing.T) {
 		list func(c *adminclient.Client) iter.Seq2[json.RawMessage, error]
 	}{
 		{"next list without next", `{"object":"list","data":[{"id":"group_1"}],"has_more":true,"next":null}`,
-			func(c *adminclient.Client) iter.Seq2[json.RawMessage, error] { return c.GroupRecords(context.Background()) }},
+			func(c *adminclient.Client) iter.Seq2[json.RawMessage, error] {
+				return c.GroupRecords(context.Background())
+			}},
 		{"id list without last_id", `{"object":"list","data":[{"id":"user-1"}],"has_more":true,"first_id":"user-1","last_id":null}`,
-			func(c *adminclient.Client) iter.Seq2[json.RawMessage, error] { return c.UserRecords(context.Background()) }},
+			func(c *adminclient.Client) iter.Seq2[json.RawMessage, error] {
+				return c.UserRecords(context.Background())
+			}},
 		{"no has_more", `{"object":"list","data":[{"id":"user-1"}]}`,
-			func(c *adminclient.Client) iter.Seq2[json.RawMessage, error] { return c.UserRecords(context.Background()) }},
+			func(c *adminclient.Client) iter.Seq2[json.RawMessage, error] {
+				return c.UserRecords(context.Background())
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -70,7 +70,7 @@ type Emulator struct {
 	firstAdmin   string
 	userProjects bool // fill User.projects
 
-	usage     []usageStream // seeded usage, computed per request (usage.go)
+	usage     [nUsageEndpoints][]usageStream // seeded usage by endpoint, computed per request (usage.go)
 	certs     *collection[*certificate]
 	groups    *collection[*group]
 	roles     *collection[*role]

@@ -26,8 +26,10 @@
 // retention (project and organization) and spend alerts (organization and
 // project), certificates (organization and project: upload, get with
 // include=content, rename, delete, activate, deactivate), roles, user and
-// group role assignments, groups and their users, project groups, the ten
-// usage endpoints and costs. Every success is 200 with the spec's schema.
+// group role assignments, groups and their users, project groups, project
+// roles and project user and group role assignments (the spec's
+// /v1/projects/... paths, without /organization), the ten usage endpoints
+// and costs. Every success is 200 with the spec's schema.
 // Other paths answer 404 "Invalid URL" (TestServedOperations counts them).
 //
 // Usage and costs are computed per request from usage streams laid out at

@@ -264,6 +264,12 @@ func (e *Emulator) handle(w http.ResponseWriter, r *http.Request, idx int) {
 
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/organization/")
 	if !ok {
+		// The spec's project RBAC operations live under /v1/projects/.
+		if rest, ok = strings.CutPrefix(r.URL.Path, "/v1/projects/"); ok {
+			rest = projectsRoot + "/" + rest
+		}
+	}
+	if !ok {
 		writeError(w, invalidURL(r))
 		return
 	}

@@ -28,6 +28,7 @@ type role struct {
 	createdAt    int64
 	updatedAt    int64
 	createdBy    string // user id; "" for predefined roles
+	projectID    string // custom project roles: the project they belong to
 }
 
 type group struct {
@@ -278,24 +279,36 @@ func listRoles(c *call) (any, *apiError) {
 	return b, nil
 }
 
+// orgRole is an organization-level role: project roles are not found here.
+func (e *Emulator) orgRole(id string) (*role, *apiError) {
+	r, ok := e.roles.get(id)
+	if !ok || r.resourceType != resourceOrg {
+		return nil, notFound("role", id)
+	}
+	return r, nil
+}
+
 func getRole(c *call) (any, *apiError) {
-	r, err := c.e.findRole(c.params[0])
+	r, err := c.e.orgRole(c.params[0])
 	if err != nil {
 		return nil, err
 	}
 	return r.body(), nil
 }
 
-func (e *Emulator) roleNameTaken(name, resourceType, except string) bool {
+func (e *Emulator) roleNameTaken(name, resourceType, projectID, except string) bool {
 	for r := range e.roles.all() {
-		if r.id != except && r.resourceType == resourceType && strings.EqualFold(r.name, name) {
+		if r.id != except && r.resourceType == resourceType && (r.projectID == "" || r.projectID == projectID) && strings.EqualFold(r.name, name) {
 			return true
 		}
 	}
 	return false
 }
 
-func createRole(c *call) (any, *apiError) {
+func createRole(c *call) (any, *apiError) { return c.createRoleIn(resourceOrg, "") }
+
+// createRoleIn creates a custom role of the organization (projectID "") or of a project.
+func (c *call) createRoleIn(resourceType, projectID string) (any, *apiError) {
 	e := c.e
 	b, err := readBody(c.r, true)
 	if err != nil {
@@ -316,25 +329,33 @@ func createRole(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	if e.roleNameTaken(name, resourceOrg, "") {
+	if e.roleNameTaken(name, resourceType, projectID, "") {
 		return nil, invalid("role_name", "a role named '%s' already exists", name)
 	}
-	r := &role{id: e.ids.roleID(), name: name, permissions: append([]string{}, perms...), resourceType: resourceOrg,
-		createdAt: c.now, updatedAt: c.now, createdBy: c.key.owner.id}
+	r := &role{id: e.ids.roleID(), name: name, permissions: append([]string{}, perms...), resourceType: resourceType,
+		createdAt: c.now, updatedAt: c.now, createdBy: c.key.owner.id, projectID: projectID}
 	if hasDesc {
 		r.description = &desc
 	}
 	e.roles.add(e.nextSeq(), r.id, r)
-	c.event("", "role.created", r.id, members("role_name", name, "permissions", r.permissions, "resource_type", resourceOrg, "resource_id", "org"))
+	resource := "org"
+	if projectID != "" {
+		resource = projectID
+	}
+	c.event(projectID, "role.created", r.id, members("role_name", name, "permissions", r.permissions, "resource_type", resourceType, "resource_id", resource))
 	return r.body(), nil
 }
 
 func updateRole(c *call) (any, *apiError) {
-	e := c.e
-	r, err := e.findRole(c.params[0])
+	r, err := c.e.orgRole(c.params[0])
 	if err != nil {
 		return nil, err
 	}
+	return c.updateRoleOf(r)
+}
+
+func (c *call) updateRoleOf(r *role) (any, *apiError) {
+	e := c.e
 	b, err := readBody(c.r, true)
 	if err != nil {
 		return nil, err
@@ -354,7 +375,7 @@ func updateRole(c *call) (any, *apiError) {
 	if r.predefined {
 		return nil, invalid("role_id", "predefined role %s cannot be changed", r.id)
 	}
-	if hasName && (name == "" || e.roleNameTaken(name, r.resourceType, r.id)) {
+	if hasName && (name == "" || e.roleNameTaken(name, r.resourceType, r.projectID, r.id)) {
 		return nil, invalid("role_name", "'role_name' must be a new, non-empty name")
 	}
 	changes := obj{}
@@ -385,7 +406,7 @@ func updateRole(c *call) (any, *apiError) {
 	}
 	if len(changes) > 0 {
 		r.updatedAt = c.now
-		c.event("", "role.updated", r.id, members("changes_requested", changes))
+		c.event(r.projectID, "role.updated", r.id, members("changes_requested", changes))
 	}
 	return r.body(), nil
 }
@@ -407,11 +428,15 @@ func nonNil(s []string) []string {
 }
 
 func deleteRole(c *call) (any, *apiError) {
-	e := c.e
-	r, err := e.findRole(c.params[0])
+	r, err := c.e.orgRole(c.params[0])
 	if err != nil {
 		return nil, err
 	}
+	return c.deleteRoleOf(r)
+}
+
+func (c *call) deleteRoleOf(r *role) (any, *apiError) {
+	e := c.e
 	if r.predefined {
 		return nil, invalid("role_id", "predefined role %s cannot be deleted", r.id)
 	}
@@ -422,7 +447,15 @@ func deleteRole(c *call) (any, *apiError) {
 	for g := range e.groups.all() {
 		g.roles.remove(r.id)
 	}
-	c.event("", "role.deleted", r.id, "")
+	for p := range e.projects.all() {
+		for _, l := range p.userRoles {
+			l.remove(r.id)
+		}
+		for _, l := range p.groupRoles {
+			l.remove(r.id)
+		}
+	}
+	c.event(r.projectID, "role.deleted", r.id, "")
 	return struct {
 		Object  string `json:"object"`
 		ID      string `json:"id"`
@@ -604,6 +637,7 @@ func deleteGroup(c *call) (any, *apiError) {
 	e.groups.remove(g.id)
 	for p := range e.projects.all() {
 		p.groups.remove(g.id)
+		delete(p.groupRoles, g.id)
 	}
 	c.event("", "group.deleted", g.id, "")
 	return deletedBody{Object: "group.deleted", ID: g.id, Deleted: true}, nil
@@ -787,7 +821,7 @@ func addProjectGroup(c *call) (any, *apiError) {
 	if _, err := e.findGroup(gid); err != nil {
 		return nil, err
 	}
-	if r, ok := e.roles.get(roleID); !ok || r.resourceType != resourceProject {
+	if _, err := e.projectRole(p, roleID); err != nil {
 		return nil, invalid("role", "'role' must be the id of a project role")
 	}
 	if _, dup := p.groups.get(gid); dup {

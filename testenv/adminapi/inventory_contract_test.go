@@ -33,6 +33,9 @@ var implementedInventory = []string{
 	"usage-completions", "usage-embeddings", "usage-moderations", "usage-images", "usage-audio-speeches",
 	"usage-audio-transcriptions", "usage-vector-stores", "usage-code-interpreter-sessions", "usage-file-search-calls",
 	"usage-web-search-calls", "usage-costs",
+	"list-project-roles", "create-project-role", "retrieve-project-role", "update-project-role", "delete-project-role",
+	"list-project-user-role-assignments", "assign-project-user-role", "retrieve-project-user-role", "unassign-project-user-role",
+	"list-project-group-role-assignments", "assign-project-group-role", "retrieve-project-group-role", "unassign-project-group-role",
 }
 
 // call sends a request through the validating server and decodes a 2xx JSON answer into out.
@@ -346,6 +349,88 @@ func TestInventoryContract(t *testing.T) {
 		}
 		if st, b := s.do(t, "DELETE", "groups/"+gid, ""); st != 200 || !strings.Contains(string(b), `"group.deleted"`) {
 			t.Fatalf("delete group: %d %s", st, b)
+		}
+	})
+
+	t.Run("project roles", func(t *testing.T) {
+		v1 := func(method, path, body string) (int, []byte) {
+			st, _, b := raw(t, srv, method, "/projects/"+proj+"/"+path, srv.AdminKey, body)
+			return st, b
+		}
+		st, b := v1("GET", "roles?limit=2", "")
+		var roles listNext
+		if err := json.Unmarshal(b, &roles); st != 200 || err != nil || len(roles.Data) != 2 || !roles.HasMore || roles.Next == nil {
+			t.Fatalf("list project roles: %d %s", st, b)
+		}
+		st, b = v1("GET", "roles?after="+*roles.Next, "")
+		if err := json.Unmarshal(b, &roles); st != 200 || err != nil || len(roles.Data) < 2 {
+			t.Fatalf("list project roles, page 2: %d %s", st, b)
+		}
+		var r struct {
+			ID           string `json:"id"`
+			ResourceType string `json:"resource_type"`
+		}
+		st, b = v1("POST", "roles", `{"role_name":"Contract Project Role","permissions":["api.project.read"]}`)
+		if err := json.Unmarshal(b, &r); st != 200 || err != nil || r.ResourceType != "api.project" {
+			t.Fatalf("create project role: %d %s", st, b)
+		}
+		if st, b := v1("POST", "roles/"+r.ID, `{"role_name":"Contract Project Role 2"}`); st != 200 || !strings.Contains(string(b), "Role 2") {
+			t.Fatalf("update project role: %d %s", st, b)
+		}
+		if st, _ := v1("GET", "roles/"+r.ID, ""); st != 200 {
+			t.Fatalf("get project role: %d", st)
+		}
+		if st, _ := s.do(t, "GET", "roles/"+r.ID, ""); st != 404 {
+			t.Fatalf("a project role under /organization/roles: %d", st)
+		}
+		member := emu.ProjectUsers(proj)[0].UserID
+		if st, b := v1("POST", "users/"+member+"/roles", `{"role_id":"`+r.ID+`"}`); st != 200 || !strings.Contains(string(b), `"user.role"`) {
+			t.Fatalf("assign project user role: %d %s", st, b)
+		}
+		outsider := ""
+		for _, u := range users {
+			if !slices.ContainsFunc(emu.ProjectUsers(proj), func(pu adminapi.ProjectUser) bool { return pu.UserID == u.ID }) {
+				outsider = u.ID
+				break
+			}
+		}
+		if st, _ := v1("POST", "users/"+outsider+"/roles", `{"role_id":"`+r.ID+`"}`); st != 400 {
+			t.Fatalf("project role for a non-member: %d", st)
+		}
+		if st, b := v1("GET", "users/"+member+"/roles", ""); st != 200 || !strings.Contains(string(b), r.ID) {
+			t.Fatalf("list project user roles: %d %s", st, b)
+		}
+		if st, _ := v1("GET", "users/"+member+"/roles/"+r.ID, ""); st != 200 {
+			t.Fatalf("get project user role: %d", st)
+		}
+		if st, _ := v1("DELETE", "users/"+member+"/roles/"+r.ID, ""); st != 200 {
+			t.Fatalf("unassign project user role: %d", st)
+		}
+		var g struct {
+			ID string `json:"id"`
+		}
+		call(t, s, "POST", "groups", `{"name":"Project Role Group"}`, &g)
+		if st, _ := v1("POST", "groups/"+g.ID+"/roles", `{"role_id":"`+r.ID+`"}`); st != 400 {
+			t.Fatalf("project role for a group without access: %d", st)
+		}
+		call(t, s, "POST", "projects/"+proj+"/groups", `{"group_id":"`+g.ID+`","role":"role_project_member"}`, nil)
+		if st, b := v1("POST", "groups/"+g.ID+"/roles", `{"role_id":"`+r.ID+`"}`); st != 200 || !strings.Contains(string(b), `"group.role"`) {
+			t.Fatalf("assign project group role: %d %s", st, b)
+		}
+		if st, b := v1("GET", "groups/"+g.ID+"/roles", ""); st != 200 || !strings.Contains(string(b), r.ID) {
+			t.Fatalf("list project group roles: %d %s", st, b)
+		}
+		if st, _ := v1("GET", "groups/"+g.ID+"/roles/"+r.ID, ""); st != 200 {
+			t.Fatalf("get project group role: %d", st)
+		}
+		if st, _ := v1("DELETE", "groups/"+g.ID+"/roles/"+r.ID, ""); st != 200 {
+			t.Fatalf("unassign project group role: %d", st)
+		}
+		if st, b := v1("DELETE", "roles/"+r.ID, ""); st != 200 || !strings.Contains(string(b), `"role.deleted"`) {
+			t.Fatalf("delete project role: %d %s", st, b)
+		}
+		if st, _ := v1("DELETE", "roles/role_project_owner", ""); st != 400 {
+			t.Fatalf("delete a predefined project role: %d", st)
 		}
 	})
 

@@ -14,7 +14,12 @@ type route struct {
 	write   bool
 }
 
-// routes are the operations under /v1/organization/. Paths and methods are
+// projectsRoot is the first segment routes under /v1/projects/ are matched
+// with (a name no /v1/organization/ path can have).
+const projectsRoot = "@projects"
+
+// routes are the operations under /v1/organization/ (and /v1/projects/,
+// as projectsRoot/...). Paths and methods are
 // the spec's; updates are POST on the item URL.
 var routes = func() []route {
 	r := func(method, pattern string, h handler) route {
@@ -123,6 +128,21 @@ var routes = func() []route {
 		r(post, "projects/*/groups", addProjectGroup),
 		r(get, "projects/*/groups/*", getProjectGroup),
 		r(del, "projects/*/groups/*", removeProjectGroup),
+
+		// The spec's project RBAC paths, /v1/projects/..., without /organization.
+		r(get, projectsRoot+"/*/roles", listProjectRoles),
+		r(post, projectsRoot+"/*/roles", createProjectRole),
+		r(get, projectsRoot+"/*/roles/*", getProjectRole),
+		r(post, projectsRoot+"/*/roles/*", updateProjectRole),
+		r(del, projectsRoot+"/*/roles/*", deleteProjectRole),
+		r(get, projectsRoot+"/*/users/*/roles", listProjectAssignments(false)),
+		r(post, projectsRoot+"/*/users/*/roles", assignProjectRole(false)),
+		r(get, projectsRoot+"/*/users/*/roles/*", getProjectAssignment(false)),
+		r(del, projectsRoot+"/*/users/*/roles/*", unassignProjectRole(false)),
+		r(get, projectsRoot+"/*/groups/*/roles", listProjectAssignments(true)),
+		r(post, projectsRoot+"/*/groups/*/roles", assignProjectRole(true)),
+		r(get, projectsRoot+"/*/groups/*/roles/*", getProjectAssignment(true)),
+		r(del, projectsRoot+"/*/groups/*/roles/*", unassignProjectRole(true)),
 
 		r(get, "usage/completions", usageHandler(epCompletions)),
 		r(get, "usage/embeddings", usageHandler(epEmbeddings)),

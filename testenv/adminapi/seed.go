@@ -661,9 +661,33 @@ func (sd *seeder) seedAccess(rng *rand.Rand, ids *idSource) {
 		}
 		for _, gi := range pickDistinct(rng, rng.IntN(3), len(groups)) {
 			g := groups[gi]
-			p.groups.add(e.nextSeq(), g.id, &projectGroup{groupID: g.id, role: projectRoles[rng.IntN(len(projectRoles))],
-				createdAt: max(p.createdAt, g.createdAt) + rng.Int64N(30*day)})
+			pg := &projectGroup{groupID: g.id, role: projectRoles[rng.IntN(len(projectRoles))],
+				createdAt: max(p.createdAt, g.createdAt) + rng.Int64N(30*day)}
+			p.groups.add(e.nextSeq(), g.id, pg)
+			l := newCollection[*assignment]()
+			l.add(e.nextSeq(), pg.role, &assignment{roleID: pg.role, assignedAt: pg.createdAt})
+			p.groupRoles[g.id] = l
 		}
+	}
+	// A custom role in the first active projects besides the default one,
+	// held by one of their members.
+	for _, p := range sd.projects[1:min(3, len(sd.projects))] {
+		if p.archived() {
+			continue
+		}
+		members := p.users.values()
+		if len(members) == 0 {
+			continue
+		}
+		d := "Deploys and rotates the project's service accounts"
+		at := max(p.createdAt, sd.now-200*day) + rng.Int64N(30*day)
+		r := &role{id: "role_" + ids.token(26), name: "Deployer", description: &d, permissions: []string{"api.project.read", "api.project.service_accounts.write"},
+			resourceType: resourceProject, projectID: p.id, createdAt: at, updatedAt: at, createdBy: owner.id}
+		e.roles.add(e.nextSeq(), r.id, r)
+		pu := members[rng.IntN(len(members))]
+		l := newCollection[*assignment]()
+		l.add(e.nextSeq(), r.id, &assignment{roleID: r.id, assignedAt: max(at, pu.addedAt)})
+		p.userRoles[pu.userID] = l
 	}
 }
 

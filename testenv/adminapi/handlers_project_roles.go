@@ -31,7 +31,9 @@ func listProjectRoles(c *call) (any, *apiError) {
 		return nil, err
 	}
 	after := c.q.get("after")
-	keep := func(r *role) bool { return r.resourceType == resourceProject && (r.projectID == "" || r.projectID == p.id) }
+	keep := func(r *role) bool {
+		return r.resourceType == resourceProject && (r.projectID == "" || r.projectID == p.id)
+	}
 	page, more, perr := c.e.roles.page(after, limit, desc, keep)
 	if perr != nil {
 		return nil, unknownCursor("after", after)

@@ -201,6 +201,24 @@ func (c *Client) ProjectGroupRecords(ctx context.Context, projectID string) iter
 	return c.records(ctx, "list groups of project "+projectID, projectPath(projectID, "groups"), url.Values{"order": {"asc"}}, projectGroupPageSize, byNext)
 }
 
+// ProjectRoleRecords yields the roles of a project: the predefined project
+// roles and the project's custom ones.
+func (c *Client) ProjectRoleRecords(ctx context.Context, projectID string) iter.Seq2[json.RawMessage, error] {
+	return c.records(ctx, "list roles of project "+projectID, "projects/"+url.PathEscape(projectID)+"/roles", url.Values{"order": {"asc"}}, rbacPageSize, byNext)
+}
+
+// ProjectUserRoleRecords yields the project roles assigned to a user in a project.
+func (c *Client) ProjectUserRoleRecords(ctx context.Context, projectID, userID string) iter.Seq2[json.RawMessage, error] {
+	return c.records(ctx, "list roles of user "+userID+" in project "+projectID,
+		"projects/"+url.PathEscape(projectID)+"/users/"+url.PathEscape(userID)+"/roles", nil, rbacPageSize, byNext)
+}
+
+// ProjectGroupRoleRecords yields the project roles assigned to a group in a project.
+func (c *Client) ProjectGroupRoleRecords(ctx context.Context, projectID, groupID string) iter.Seq2[json.RawMessage, error] {
+	return c.records(ctx, "list roles of group "+groupID+" in project "+projectID,
+		"projects/"+url.PathEscape(projectID)+"/groups/"+url.PathEscape(groupID)+"/roles", nil, rbacPageSize, byNext)
+}
+
 func projectPath(projectID, rest string) string {
 	return "organization/projects/" + url.PathEscape(projectID) + "/" + rest
 }

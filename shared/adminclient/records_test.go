@@ -109,6 +109,22 @@ func TestRecordsAreTheAPIsBytes(t *testing.T) {
 		_ = json.Unmarshal(g, &x)
 		post(t, srv, "organization/projects/"+proj+"/groups", `{"group_id":"`+x.ID+`","role":"role_project_member"}`)
 	}
+	// A member and a granted group with several project roles each.
+	member := emu.ProjectUsers(proj)[0].UserID
+	var g1 struct{ ID string }
+	_ = json.Unmarshal(groups[1], &g1)
+	for i := range 3 {
+		st, b := post(t, srv, "projects/"+proj+"/roles", fmt.Sprintf(`{"role_name":"records %d","permissions":["api.project.read"]}`, i))
+		var r struct{ ID string }
+		if err := json.Unmarshal([]byte(b), &r); st != 200 || err != nil {
+			t.Fatalf("create project role: %d %s", st, b)
+		}
+		for _, who := range []string{"users/" + member, "groups/" + g1.ID} {
+			if st, b := post(t, srv, "projects/"+proj+"/"+who+"/roles", `{"role_id":"`+r.ID+`"}`); st != 200 {
+				t.Fatalf("assign %s: %d %s", who, st, b)
+			}
+		}
+	}
 	pp := "organization/projects/" + proj
 	cases := []struct {
 		name string
@@ -132,6 +148,9 @@ func TestRecordsAreTheAPIsBytes(t *testing.T) {
 		{"roles", c.RoleRecords(ctx), "organization/roles?limit=1000"},
 		{"user roles", c.UserRoleRecords(ctx, user), "organization/users/" + user + "/roles?limit=1000"},
 		{"project groups", c.ProjectGroupRecords(ctx, proj), pp + "/groups?limit=100"},
+		{"project roles", c.ProjectRoleRecords(ctx, proj), "projects/" + proj + "/roles?limit=1000"},
+		{"project user roles", c.ProjectUserRoleRecords(ctx, proj, member), "projects/" + proj + "/users/" + member + "/roles?limit=1000"},
+		{"project group roles", c.ProjectGroupRoleRecords(ctx, proj, g1.ID), "projects/" + proj + "/groups/" + g1.ID + "/roles?limit=1000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

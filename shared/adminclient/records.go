@@ -250,3 +250,19 @@ func (c *Client) DataRetentionRecord(ctx context.Context) (json.RawMessage, erro
 func (c *Client) ProjectDataRetentionRecord(ctx context.Context, projectID string) (json.RawMessage, error) {
 	return c.Record(ctx, projectPath(projectID, "data_retention"))
 }
+
+// HostedToolPermissionsRecord reads a project's hosted tool permissions.
+func (c *Client) HostedToolPermissionsRecord(ctx context.Context, projectID string) (json.RawMessage, error) {
+	return c.Record(ctx, projectPath(projectID, "hosted_tool_permissions"))
+}
+
+// SpendLimitRecord reads the organization's hard spend limit. Where none is
+// set the API's answer decides (IsNotFound for a 404).
+func (c *Client) SpendLimitRecord(ctx context.Context) (json.RawMessage, error) {
+	return c.Record(ctx, "organization/spend_limit")
+}
+
+// ProjectSpendLimitRecord reads a project's hard spend limit.
+func (c *Client) ProjectSpendLimitRecord(ctx context.Context, projectID string) (json.RawMessage, error) {
+	return c.Record(ctx, projectPath(projectID, "spend_limit"))
+}

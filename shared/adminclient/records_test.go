@@ -259,3 +259,42 @@ func TestRecordListsNeverEndOnABrokenCursor(t *testing.T) {
 		})
 	}
 }
+
+// The settings records the emulator of this package does not serve yet are
+// read from their spec paths and kept byte for byte.
+func TestSettingRecordsPathsAndBytes(t *testing.T) {
+	answers := map[string]string{
+		"/v1/organization/projects/proj_1/hosted_tool_permissions": `{"file_search":{"enabled":true},"web_search":{"enabled":false},"image_generation":{"enabled":true},"mcp":{"enabled":false},"code_interpreter":{"enabled":true} , "zz":1}`,
+		"/v1/organization/spend_limit":                             `{"object":"organization.spend_limit","threshold_amount":500000,"currency":"USD","interval":"month","enforcement":{"status":"inactive"}}`,
+		"/v1/organization/projects/proj_1/spend_limit":             `{"object":"project.spend_limit", "threshold_amount":1000,"currency":"USD","interval":"month","enforcement":{"status":"enforcing"}}`,
+	}
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := answers[r.URL.Path]
+		if !ok || r.Method != http.MethodGet {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"error":{"message":"no","type":"invalid_request_error","param":null,"code":null}}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body)
+	}))
+	defer fake.Close()
+	c, err := adminclient.New(adminclient.Options{BaseURL: fake.URL + "/v1", AdminKey: logging.Secret("sk-admin-" + strings.Repeat("f", 40)), MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for path, get := range map[string]func() (json.RawMessage, error){
+		"/v1/organization/projects/proj_1/hosted_tool_permissions": func() (json.RawMessage, error) { return c.HostedToolPermissionsRecord(ctx, "proj_1") },
+		"/v1/organization/spend_limit":                             func() (json.RawMessage, error) { return c.SpendLimitRecord(ctx) },
+		"/v1/organization/projects/proj_1/spend_limit":             func() (json.RawMessage, error) { return c.ProjectSpendLimitRecord(ctx, "proj_1") },
+	} {
+		got, err := get()
+		if err != nil || string(got) != answers[path] {
+			t.Errorf("%s: %s %v", path, got, err)
+		}
+	}
+	if _, err := c.ProjectSpendLimitRecord(ctx, "proj_2"); !adminclient.IsNotFound(err) {
+		t.Errorf("no spend limit: %v", err)
+	}
+}

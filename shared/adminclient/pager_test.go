@@ -119,6 +119,18 @@ func listCases(t *testing.T, srv *adminapitest.Server) []listCase {
 		{"admin keys", "/organization/admin_api_keys", true,
 			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.AdminAPIKeys(ctx)) },
 			func(e *adminapi.Emulator) int { return len(e.AdminAPIKeys()) }},
+		// The record lists page through the same loop with their own envelope parsing.
+		{"user records", "/organization/users", false,
+			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.UserRecords(ctx)) },
+			func(e *adminapi.Emulator) int { return len(e.Users()) }},
+		{"project key records", "/organization/projects/*/api_keys", false,
+			func(ctx context.Context, c *adminclient.Client) (int, error) {
+				return count(c.ProjectAPIKeyRecords(ctx, keysProj))
+			},
+			func(e *adminapi.Emulator) int { return len(e.ProjectAPIKeys(keysProj)) }},
+		{"admin key records", "/organization/admin_api_keys", true,
+			func(ctx context.Context, c *adminclient.Client) (int, error) { return count(c.AdminAPIKeyRecords(ctx)) },
+			func(e *adminapi.Emulator) int { return len(e.AdminAPIKeys()) }},
 	}
 }
 

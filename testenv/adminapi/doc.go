@@ -24,8 +24,30 @@
 // delete), admin API keys (list with order, create, get, delete), audit logs
 // (every filter of the spec), project rate limits, model permissions, data
 // retention (project and organization) and spend alerts (organization and
-// project). Every success is 200 with the spec's schema. Other paths
-// answer 404 "Invalid URL".
+// project), certificates (organization and project: upload, get with
+// include=content, rename, delete, activate, deactivate), roles, user and
+// group role assignments, groups and their users, project groups, project
+// roles and project user and group role assignments (the spec's
+// /v1/projects/... paths, without /organization), the ten usage endpoints
+// and costs. Every success is 200 with the spec's schema.
+// Other paths answer 404 "Invalid URL" (TestServedOperations counts them).
+//
+// Usage and costs are computed per request from usage streams laid out at
+// seed time (a few keys of each project with their models, storage and
+// sessions per project; see usage.go), so buckets exist for the last 120
+// days of the seed whatever the clock, and every filter and group_by of the
+// spec applies. Buckets are aligned to their width in UTC (a start_time in
+// mid-day gives that day's whole bucket); the bucket holding now counts
+// only its elapsed part. Results not grouped by a dimension carry it as
+// null. next_page is an opaque cursor (page_...); limit defaults and
+// maxima are the spec's per width (costs: 1d only, 7 default, 180 max).
+// Costs are the usage priced into line items ("gpt-4o, input", "vector
+// store storage", ...), with quantity and quantity_unit when grouped by
+// line_item.
+//
+// Roles, groups and their assignments are the "next" lists ({data,
+// has_more, next}, after=<next>). See handlers_access.go and
+// handlers_certificates.go for what the spec leaves open.
 //
 // Lists are in creation order (admin keys and spend alerts also take
 // order=desc); limit is 1..100 (default 20; rate limits 100), anything else
@@ -91,7 +113,12 @@
 // membership alike), user.added (project membership), project.created,
 // project.updated, project.archived, service_account.created, .updated and
 // .deleted, api_key.created (service-account keys and admin keys) and
-// api_key.deleted, rate_limit.updated. AcceptInvite records invite.accepted
+// api_key.deleted, rate_limit.updated, certificate.created, .updated and
+// .deleted, certificates.activated and .deactivated, group.created,
+// .updated and .deleted, role.created, .updated and .deleted, and
+// role.assignment.created and .deleted (user and group roles, project
+// groups). Group membership changes have no non-tenant event type and
+// record none. AcceptInvite records invite.accepted
 // and user.added with the invitee's session as actor. The spec has no event
 // types for model permissions, data retention or spend alerts, so those
 // record none. The actor is {"type":"api_key","api_key":{"id":<admin key

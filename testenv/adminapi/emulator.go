@@ -70,6 +70,12 @@ type Emulator struct {
 	firstAdmin   string
 	userProjects bool // fill User.projects
 
+	usage     [nUsageEndpoints][]usageStream // seeded usage by endpoint, computed per request (usage.go)
+	certs     *collection[*certificate]
+	groups    *collection[*group]
+	roles     *collection[*role]
+	userRoles map[string]*collection[*assignment] // direct role assignments by user id
+
 	faults *faultState
 	log    *requestLog
 	logger *slog.Logger
@@ -95,6 +101,10 @@ func New(opts Options) (*Emulator, error) {
 		creds:        map[string]credential{},
 		audit:        auditlog.New(rs),
 		orgAlerts:    newCollection[*spendAlert](),
+		certs:        newCollection[*certificate](),
+		groups:       newCollection[*group](),
+		roles:        newCollection[*role](),
+		userRoles:    map[string]*collection[*assignment]{},
 		orgRetention: "modified_abuse_monitoring",
 		inviteTTL:    opts.InviteTTL,
 		userProjects: !opts.OmitUserProjects,
@@ -108,6 +118,7 @@ func New(opts Options) (*Emulator, error) {
 	if e.logger == nil {
 		e.logger = logging.Discard()
 	}
+	e.addPredefinedRoles(e.now())
 	if opts.Seed != nil {
 		if err := e.seed(*opts.Seed); err != nil {
 			return nil, fmt.Errorf("new emulator: seed: %w", err)
@@ -252,6 +263,12 @@ func (e *Emulator) handle(w http.ResponseWriter, r *http.Request, idx int) {
 	e.log.update(idx, func(q *Request) { q.KeyID = key.id })
 
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/organization/")
+	if !ok {
+		// The spec's project RBAC operations live under /v1/projects/.
+		if rest, ok = strings.CutPrefix(r.URL.Path, "/v1/projects/"); ok {
+			rest = projectsRoot + "/" + rest
+		}
+	}
 	if !ok {
 		writeError(w, invalidURL(r))
 		return

@@ -108,7 +108,12 @@ func deleteUser(c *call) (any, *apiError) {
 func (e *Emulator) removeUser(u *user) {
 	for p := range e.projects.all() {
 		p.users.remove(u.id)
+		delete(p.userRoles, u.id)
 	}
+	for g := range e.groups.all() {
+		g.users.remove(u.id)
+	}
+	delete(e.userRoles, u.id)
 	e.users.remove(u.id)
 	delete(e.usersByEmail, strings.ToLower(u.email))
 }

@@ -33,6 +33,9 @@ func (s *idSource) projectID() string { return "proj_" + s.token(24) }
 func (s *idSource) saID() string      { return "svc_acct_" + s.token(24) }
 func (s *idSource) keyID() string     { return "key_" + s.token(16) }
 func (s *idSource) alertID() string   { return "alert_" + s.lowerToken(24) }
+func (s *idSource) certID() string    { return "cert_" + s.lowerToken(24) }
+func (s *idSource) groupID() string   { return "group_" + s.token(26) }
+func (s *idSource) roleID() string    { return "role_" + s.token(26) }
 
 // Key kinds and their value prefixes.
 const (

@@ -48,7 +48,10 @@ type project struct {
 	keys       *collection[*projectKey]
 	rateLimits *collection[*rateLimit]
 	alerts     *collection[*spendAlert]
-	modelPerms *modelPerms // nil: no policy set
+	groups     *collection[*projectGroup]          // by group id
+	userRoles  map[string]*collection[*assignment] // project role assignments by user id
+	groupRoles map[string]*collection[*assignment] // project role assignments by group id
+	modelPerms *modelPerms                         // nil: no policy set
 	retention  string
 }
 
@@ -60,6 +63,9 @@ func newProject(id, name string, createdAt int64) *project {
 		keys:       newCollection[*projectKey](),
 		rateLimits: newCollection[*rateLimit](),
 		alerts:     newCollection[*spendAlert](),
+		groups:     newCollection[*projectGroup](),
+		userRoles:  map[string]*collection[*assignment]{},
+		groupRoles: map[string]*collection[*assignment]{},
 		retention:  "organization_default",
 	}
 }

@@ -14,7 +14,12 @@ type route struct {
 	write   bool
 }
 
-// routes are the operations under /v1/organization/. Paths and methods are
+// projectsRoot is the first segment routes under /v1/projects/ are matched
+// with (a name no /v1/organization/ path can have).
+const projectsRoot = "@projects"
+
+// routes are the operations under /v1/organization/ (and /v1/projects/,
+// as projectsRoot/...). Paths and methods are
 // the spec's; updates are POST on the item URL.
 var routes = func() []route {
 	r := func(method, pattern string, h handler) route {
@@ -84,6 +89,72 @@ var routes = func() []route {
 		r(del, "admin_api_keys/*", deleteAdminKey),
 
 		r(get, "audit_logs", listAuditLogs),
+
+		r(get, "certificates", listOrgCertificates),
+		r(post, "certificates", uploadCertificate),
+		r(post, "certificates/activate", activateOrgCertificates),
+		r(post, "certificates/deactivate", deactivateOrgCertificates),
+		r(get, "certificates/*", getCertificate),
+		r(post, "certificates/*", modifyCertificate),
+		r(del, "certificates/*", deleteCertificate),
+		r(get, "projects/*/certificates", listProjectCertificates),
+		r(post, "projects/*/certificates/activate", activateProjectCertificates),
+		r(post, "projects/*/certificates/deactivate", deactivateProjectCertificates),
+
+		r(get, "roles", listRoles),
+		r(post, "roles", createRole),
+		r(get, "roles/*", getRole),
+		r(post, "roles/*", updateRole),
+		r(del, "roles/*", deleteRole),
+		r(get, "users/*/roles", listUserRoles),
+		r(post, "users/*/roles", assignUserRole),
+		r(get, "users/*/roles/*", getUserRole),
+		r(del, "users/*/roles/*", unassignUserRole),
+
+		r(get, "groups", listGroups),
+		r(post, "groups", createGroup),
+		r(get, "groups/*", getGroup),
+		r(post, "groups/*", updateGroup),
+		r(del, "groups/*", deleteGroup),
+		r(get, "groups/*/users", listGroupUsers),
+		r(post, "groups/*/users", addGroupUser),
+		r(get, "groups/*/users/*", getGroupUser),
+		r(del, "groups/*/users/*", removeGroupUser),
+		r(get, "groups/*/roles", listGroupRoles),
+		r(post, "groups/*/roles", assignGroupRole),
+		r(get, "groups/*/roles/*", getGroupRole),
+		r(del, "groups/*/roles/*", unassignGroupRole),
+		r(get, "projects/*/groups", listProjectGroups),
+		r(post, "projects/*/groups", addProjectGroup),
+		r(get, "projects/*/groups/*", getProjectGroup),
+		r(del, "projects/*/groups/*", removeProjectGroup),
+
+		// The spec's project RBAC paths, /v1/projects/..., without /organization.
+		r(get, projectsRoot+"/*/roles", listProjectRoles),
+		r(post, projectsRoot+"/*/roles", createProjectRole),
+		r(get, projectsRoot+"/*/roles/*", getProjectRole),
+		r(post, projectsRoot+"/*/roles/*", updateProjectRole),
+		r(del, projectsRoot+"/*/roles/*", deleteProjectRole),
+		r(get, projectsRoot+"/*/users/*/roles", listProjectAssignments(false)),
+		r(post, projectsRoot+"/*/users/*/roles", assignProjectRole(false)),
+		r(get, projectsRoot+"/*/users/*/roles/*", getProjectAssignment(false)),
+		r(del, projectsRoot+"/*/users/*/roles/*", unassignProjectRole(false)),
+		r(get, projectsRoot+"/*/groups/*/roles", listProjectAssignments(true)),
+		r(post, projectsRoot+"/*/groups/*/roles", assignProjectRole(true)),
+		r(get, projectsRoot+"/*/groups/*/roles/*", getProjectAssignment(true)),
+		r(del, projectsRoot+"/*/groups/*/roles/*", unassignProjectRole(true)),
+
+		r(get, "usage/completions", usageHandler(epCompletions)),
+		r(get, "usage/embeddings", usageHandler(epEmbeddings)),
+		r(get, "usage/moderations", usageHandler(epModerations)),
+		r(get, "usage/images", usageHandler(epImages)),
+		r(get, "usage/audio_speeches", usageHandler(epSpeeches)),
+		r(get, "usage/audio_transcriptions", usageHandler(epTranscriptions)),
+		r(get, "usage/vector_stores", usageHandler(epVectorStores)),
+		r(get, "usage/code_interpreter_sessions", usageHandler(epCodeInterpreter)),
+		r(get, "usage/file_search_calls", usageHandler(epFileSearch)),
+		r(get, "usage/web_search_calls", usageHandler(epWebSearch)),
+		r(get, "costs", listCosts),
 	}
 }()
 

@@ -110,7 +110,14 @@ func (e *Emulator) seed(s Seed) error {
 	sd.wideUser()
 	sd.invites()
 	sd.adminKeys()
-	return sd.events()
+	if err := sd.events(); err != nil {
+		return err
+	}
+	// What follows draws from its own generators, so the organization
+	// above (ids, keys, events) is the same as before it existed.
+	sd.seedUsage(rand.New(rand.NewPCG(s.Value, s.Value^0x05A6E)))
+	sd.seedAccess(rand.New(rand.NewPCG(s.Value, s.Value^0xACCE55)), newIDSource(s.Value^0xCE27))
+	return nil
 }
 
 func (sd *seeder) ago(minDays, maxDays int) int64 {
@@ -562,4 +569,130 @@ func hash(s string) uint32 {
 		h = (h ^ uint32(s[i])) * 16777619
 	}
 	return h
+}
+
+var (
+	groupNames = []string{"Engineering", "Data Science", "Finance", "Security", "Support", "Platform", "Research", "Sales Engineering",
+		"Growth", "Legal"}
+	customRoles = []struct {
+		name, description string
+		permissions       []string
+	}{
+		{"Billing Viewer", "Reads invoices, usage and costs", []string{"api.billing.read", "api.usage.read"}},
+		{"Security Auditor", "Reads members, keys and the audit log", []string{"api.organization.read", "api.audit_logs.read", "api.groups.read", "api.roles.read"}},
+		{"Key Manager", "Creates and revokes project API keys", []string{"api.project.keys.write", "api.organization.read"}},
+		{"Group Manager", "Manages groups and their members", []string{"api.groups.read", "api.groups.write"}},
+	}
+)
+
+// seedAccess adds certificates, custom roles, groups with members and
+// roles, direct role assignments and project grants to groups, from rng and
+// ids (not the seeder's own, so the rest of the seed is unchanged).
+func (sd *seeder) seedAccess(rng *rand.Rand, ids *idSource) {
+	e := sd.e
+	ago := func(minDays, maxDays int) int64 {
+		return sd.now - int64(minDays)*day - rng.Int64N(int64(maxDays-minDays+1)*day)
+	}
+	owner := sd.users[0]
+	// Certificates: one active for the organization, one only in a project,
+	// one expired and inactive, one never activated.
+	certNames := []string{"corp-mtls-2026", "data-platform-client", "legacy-mtls-2024", "staging-client"}
+	for i, name := range certNames {
+		var seed [32]byte
+		for j := range seed {
+			seed[j] = byte(rng.IntN(256))
+		}
+		created := ago(20, 500)
+		notBefore := time.Unix(created-day, 0).UTC()
+		notAfter := notBefore.AddDate(1, 0, 0)
+		if i == 2 {
+			notBefore, notAfter = time.Unix(sd.now-800*day, 0).UTC(), time.Unix(sd.now-70*day, 0).UTC()
+		}
+		content := selfSigned(seed, int64(1000+i), name+".example.com", notBefore, notAfter)
+		n := name
+		ct := e.putCertificate(&certificate{id: "cert_" + ids.lowerToken(24), name: &n, createdAt: created,
+			validAt: notBefore.Unix(), expiresAt: notAfter.Unix(), content: content})
+		switch i {
+		case 0:
+			ct.active = true
+		case 1:
+			if len(sd.projects) > 1 {
+				ct.projects[sd.projects[1].id] = true
+			}
+		}
+	}
+	var custom []*role
+	for _, cr := range customRoles {
+		d := cr.description
+		at := ago(30, 300)
+		r := &role{id: "role_" + ids.token(26), name: cr.name, description: &d, permissions: append([]string{}, cr.permissions...),
+			resourceType: resourceOrg, createdAt: at, updatedAt: at + rng.Int64N(20*day), createdBy: owner.id}
+		e.roles.add(e.nextSeq(), r.id, r)
+		custom = append(custom, r)
+	}
+	nGroups := min(100, max(4, len(sd.users)/100))
+	var groups []*group
+	for i := range nGroups {
+		name := groupNames[i%len(groupNames)]
+		if n := i / len(groupNames); n > 0 {
+			name += fmt.Sprintf(" %d", n+1)
+		}
+		g := newGroup("group_"+ids.token(26), name, ago(30, 600))
+		e.groups.add(e.nextSeq(), g.id, g)
+		groups = append(groups, g)
+		for _, ui := range pickDistinct(rng, min(len(sd.users), 3+rng.IntN(10)), len(sd.users)) {
+			u := sd.users[ui]
+			g.users.add(e.nextSeq(), u.id, &groupMember{userID: u.id, addedAt: max(u.addedAt, g.createdAt) + rng.Int64N(10*day)})
+		}
+		if rng.IntN(2) == 0 {
+			r := custom[rng.IntN(len(custom))]
+			g.roles.add(e.nextSeq(), r.id, &assignment{roleID: r.id, assignedAt: max(r.createdAt, g.createdAt)})
+		}
+	}
+	for _, ui := range pickDistinct(rng, min(len(sd.users), max(2, len(sd.users)/10)), len(sd.users)) {
+		u := sd.users[ui]
+		r := custom[rng.IntN(len(custom))]
+		e.userRoleList(u.id).add(e.nextSeq(), r.id, &assignment{roleID: r.id, assignedAt: max(u.addedAt, r.createdAt)})
+	}
+	projectRoles := []string{"role_project_member", "role_project_member", "role_project_viewer", "role_project_owner"}
+	for _, p := range sd.projects {
+		if p.archived() {
+			continue
+		}
+		for _, gi := range pickDistinct(rng, rng.IntN(3), len(groups)) {
+			g := groups[gi]
+			pg := &projectGroup{groupID: g.id, role: projectRoles[rng.IntN(len(projectRoles))],
+				createdAt: max(p.createdAt, g.createdAt) + rng.Int64N(30*day)}
+			p.groups.add(e.nextSeq(), g.id, pg)
+			l := newCollection[*assignment]()
+			l.add(e.nextSeq(), pg.role, &assignment{roleID: pg.role, assignedAt: pg.createdAt})
+			p.groupRoles[g.id] = l
+		}
+	}
+	// A custom role in the first active projects besides the default one,
+	// held by one of their members.
+	for _, p := range sd.projects[1:min(3, len(sd.projects))] {
+		if p.archived() {
+			continue
+		}
+		members := p.users.values()
+		if len(members) == 0 {
+			continue
+		}
+		d := "Deploys and rotates the project's service accounts"
+		at := max(p.createdAt, sd.now-200*day) + rng.Int64N(30*day)
+		r := &role{id: "role_" + ids.token(26), name: "Deployer", description: &d, permissions: []string{"api.project.read", "api.project.service_accounts.write"},
+			resourceType: resourceProject, projectID: p.id, createdAt: at, updatedAt: at, createdBy: owner.id}
+		e.roles.add(e.nextSeq(), r.id, r)
+		pu := members[rng.IntN(len(members))]
+		l := newCollection[*assignment]()
+		l.add(e.nextSeq(), r.id, &assignment{roleID: r.id, assignedAt: max(at, pu.addedAt)})
+		p.userRoles[pu.userID] = l
+	}
+}
+
+// pickDistinct returns n distinct random indexes below total.
+func pickDistinct(rng *rand.Rand, n, total int) []int {
+	n = min(n, total)
+	return rng.Perm(total)[:n]
 }

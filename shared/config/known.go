@@ -61,6 +61,9 @@ var Known = map[string]string{
 	"ORGWARDEN_AUDIT_ROLLOVER_EVENTS":   "auditexport",
 	"ORGWARDEN_AUDIT_TENANT_EVENTS":     "auditexport",
 
+	// inventory (and `orgwarden report access`, `orgwarden verify --inventory`).
+	"ORGWARDEN_INVENTORY_PREFIX": "inventory",
+
 	// offboarding (and `orgwarden restore`).
 	"ORGWARDEN_JOURNAL_BUCKET": "offboarding",
 	"ORGWARDEN_JOURNAL_PREFIX": "offboarding",

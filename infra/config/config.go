@@ -41,6 +41,7 @@ type Config struct {
 	InviteCleanup InviteCleanup `json:"inviteCleanup"`
 	AuditExport   AuditExport   `json:"auditExport"`
 	Offboarding   Offboarding   `json:"offboarding"`
+	Inventory     Inventory     `json:"inventory"`
 
 	AdminKeySecret AdminKeySecret `json:"adminKeySecret"`
 	// ReadOnlyAdminKeySecret holds a read-only admin key (an owner creates one
@@ -152,6 +153,16 @@ type AuditExport struct {
 	GlueTable    string `json:"glueTable"`
 	// ProjectionStartYear is the first year Athena projects partitions for.
 	ProjectionStartYear int `json:"projectionStartYear"`
+}
+
+// Inventory configures the inventory function: a daily snapshot of the
+// organization into the audit bucket (under Prefix/inventory/), and a Glue
+// table per inventory table, named GlueTablePrefix + the table's name.
+type Inventory struct {
+	Function
+	Schedule        Schedule `json:"schedule"`
+	Prefix          string   `json:"prefix"`
+	GlueTablePrefix string   `json:"glueTablePrefix"`
 }
 
 // ObjectLock is the default retention of every object version in the audit
@@ -282,6 +293,13 @@ func Default() Config {
 			AccessLogRetentionDays: 365,
 			GlueTable:              "openai_audit_log",
 			ProjectionStartYear:    2023,
+		},
+		Inventory: Inventory{
+			// It only reads the organization: no dry run.
+			Function:        Function{DryRun: false, MemoryMB: 512, Timeout: "15m"},
+			Schedule:        Schedule{Enabled: true, Expression: "cron(15 4 * * ? *)", Timezone: "UTC", FlexibleWindowMinutes: 15},
+			Prefix:          "openai-org",
+			GlueTablePrefix: "openai_inventory_",
 		},
 		Offboarding: Offboarding{
 			Function:           Function{DryRun: true, MemoryMB: 256, Timeout: "5m"},

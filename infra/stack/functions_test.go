@@ -20,10 +20,11 @@ var functionPaths = map[string]string{
 	fnenv.InviteCleanup: "InviteCleanup",
 	fnenv.AuditExport:   "AuditExport",
 	fnenv.Offboarding:   "Offboarding",
+	fnenv.Inventory:     "Inventory",
 }
 
 func TestFunctions(t *testing.T) {
-	assert(t, "four functions", func() { tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(4)) })
+	assert(t, "five functions", func() { tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(5)) })
 	settings := map[string]config.Function{
 		fnenv.KeyRotation:   cfg.KeyRotation.Function,
 		fnenv.InviteCleanup: cfg.InviteCleanup.Function,

@@ -102,8 +102,8 @@ func TestRotationAndCapAlarms(t *testing.T) {
 func TestEveryAlarmNotifies(t *testing.T) {
 	topic := canonical([]any{ref(logicalID(t, "AlarmTopic/Resource"))})
 	alarms := ofType("AWS::CloudWatch::Alarm")
-	if len(alarms) != 12 {
-		t.Errorf("%d alarms, want 12 (4 function errors, 2 DLQs, failed runs, oldest offboarding request, lag, rotation failures, 2 caps)", len(alarms))
+	if len(alarms) != 13 {
+		t.Errorf("%d alarms, want 13 (5 function errors, 2 DLQs, failed runs, oldest offboarding request, lag, rotation failures, 2 caps)", len(alarms))
 	}
 	for id, a := range alarms {
 		if canonical(a.Properties["AlarmActions"]) != topic {

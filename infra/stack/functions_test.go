@@ -30,6 +30,7 @@ func TestFunctions(t *testing.T) {
 		fnenv.InviteCleanup: cfg.InviteCleanup.Function,
 		fnenv.AuditExport:   cfg.AuditExport.Function,
 		fnenv.Offboarding:   cfg.Offboarding.Function,
+		fnenv.Inventory:     cfg.Inventory.Function,
 	}
 	for _, fn := range fnenv.Functions {
 		timeout, _ := config.ParseDuration(settings[fn].Timeout)
@@ -45,7 +46,7 @@ func TestFunctions(t *testing.T) {
 			// X-Ray is off unless configured.
 			"TracingConfig": assertions.Match_Absent(),
 		}
-		if fn == fnenv.AuditExport {
+		if fn == fnenv.AuditExport || fn == fnenv.Inventory {
 			props["ReservedConcurrentExecutions"] = 1
 		} else {
 			props["ReservedConcurrentExecutions"] = assertions.Match_Absent()

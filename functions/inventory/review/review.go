@@ -206,7 +206,7 @@ type state struct {
 
 type user struct {
 	ID, Email, Name, Role string
-	AddedAt              *int64 `json:"added_at"`
+	AddedAt               *int64 `json:"added_at"`
 }
 type project struct {
 	ID, Name, Status string
@@ -214,7 +214,7 @@ type project struct {
 }
 type member struct {
 	ID, Email, Name, Role string
-	AddedAt              *int64 `json:"added_at"`
+	AddedAt               *int64 `json:"added_at"`
 }
 type serviceAccount struct {
 	ID, Name, Role string

@@ -5,6 +5,7 @@ package main
 func (c *cli) extraCommands() map[string]command {
 	return map[string]command{
 		"replay":  c.replayCommand(),
+		"report":  c.reportCommand(),
 		"restore": c.restoreCommand(),
 		"verify":  c.verifyCommand(),
 	}

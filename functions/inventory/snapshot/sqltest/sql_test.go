@@ -87,26 +87,25 @@ func views(t *testing.T, db *sql.DB, root string, l snapshot.Layout) {
 	}
 }
 
-// The queries the README shows as Athena examples; only the epoch function
-// differs (Athena: to_unixtime(CAST(? AS timestamp))).
-const (
-	ownersOnDay = `
-SELECT 'organization' AS scope, NULL AS project_id, u.email, u.role
-FROM users u WHERE u.dt = $1 AND u.role = 'owner'
-UNION ALL
-SELECT 'project', pu.project_id, pu.record.email, pu.record.role
-FROM project_users pu WHERE pu.dt = $1 AND pu.record.role = 'owner'
-ORDER BY scope, project_id, email`
-
-	keysUnused90Days = `
-SELECT k.project_id, k.record.id AS key_id, k.record.owner.type AS owner_type,
-       coalesce(k.record.owner.user.email, k.record.owner.service_account.id) AS owner,
-       k.record.last_used_at
-FROM project_api_keys k
-WHERE k.dt = $1
-  AND coalesce(k.record.last_used_at, k.record.created_at) < epoch(CAST($1 AS TIMESTAMP)) - 90 * 86400
-ORDER BY k.project_id, key_id`
-)
+// readmeQuery returns the query the README (functions/inventory/README.md)
+// shows under <!-- query: name -->: the tests run exactly what the README
+// tells people to run in Athena.
+func readmeQuery(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "<!-- query: "+name+" -->\n```sql\n")
+	if !ok {
+		t.Fatalf("README has no query %s", name)
+	}
+	q, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatalf("README query %s is not closed", name)
+	}
+	return q
+}
 
 func TestQueriesOverTheExportedPartitions(t *testing.T) {
 	seed := adminapi.SmallSeed(7)
@@ -139,6 +138,11 @@ func TestQueriesOverTheExportedPartitions(t *testing.T) {
 	}
 	defer db.Close()
 	views(t, db, root, l)
+	// Athena's (Trino's) name for DuckDB's epoch, so the README's queries run as written.
+	if _, err := db.Exec(`CREATE MACRO to_unixtime(ts) AS epoch(ts)`); err != nil {
+		t.Fatal(err)
+	}
+	ownersOnDay, keysUnused90Days := readmeQuery(t, "owners-on-day"), readmeQuery(t, "keys-unused-90-days")
 
 	// Owners on day 1: the organization's owners and every project owner,
 	// as the emulator had them (the new owner came a day later).
@@ -159,12 +163,12 @@ func TestQueriesOverTheExportedPartitions(t *testing.T) {
 		}
 	}
 	slices.Sort(want)
-	got := rows(t, db, ownersOnDay, day1.Date)
+	got := rows(t, db, ownersOnDay, day1.Date, day1.Date)
 	slices.Sort(got)
 	if len(want) < 2 || !slices.Equal(got, want) {
 		t.Errorf("owners on %s:\n got  %v\n want %v", day1.Date, got, want)
 	}
-	if n := len(rows(t, db, ownersOnDay, day2.Date)); n != len(want)+1 {
+	if n := len(rows(t, db, ownersOnDay, day2.Date, day2.Date)); n != len(want)+1 {
 		t.Errorf("owners on %s: %d, want %d", day2.Date, n, len(want)+1)
 	}
 
@@ -183,7 +187,7 @@ func TestQueriesOverTheExportedPartitions(t *testing.T) {
 		}
 	}
 	got = nil
-	for _, r := range rows(t, db, keysUnused90Days, day1.Date) {
+	for _, r := range rows(t, db, keysUnused90Days, day1.Date, day1.Date) {
 		f := strings.Split(r, "|")
 		got = append(got, f[0]+"|"+f[1])
 	}

@@ -106,6 +106,9 @@ func (c Config) Validate() error {
 
 	c.AuditExport.validate(&p)
 	c.Inventory.Function.validate(&p, "inventory")
+	if c.Inventory.DryRun {
+		p.addf("inventory.dryRun", "the inventory only reads the organization: it has no dry run")
+	}
 	c.Inventory.Schedule.validate(&p, "inventory.schedule")
 	if !prefixPattern.MatchString(c.Inventory.Prefix) {
 		p.addf("inventory.prefix", "%q must be slash-separated segments of letters, digits, '.', '_' and '-', none starting with '_' or '.', with no leading or trailing slash", c.Inventory.Prefix)

@@ -32,6 +32,9 @@ const (
 	// CursorNext: after=<the page's next> (family B: groups, roles, role
 	// assignments).
 	CursorNext
+	// CursorNextPage: page=<the page's next_page> (family C: usage and
+	// costs, whose pages are buckets).
+	CursorNextPage
 )
 
 // RawList names one list endpoint.
@@ -51,6 +54,8 @@ type rawPage struct {
 	HasMore *bool             `json:"has_more"`
 	LastID  *string           `json:"last_id"`
 	Next    *string           `json:"next"`
+	// NextPage is family C's cursor.
+	NextPage *string `json:"next_page"`
 }
 
 func (l RawList) op() string { return "list " + l.Path }
@@ -71,7 +76,11 @@ func (c *Client) RawItems(ctx context.Context, l RawList) iter.Seq2[json.RawMess
 			}
 		}
 		if cursor != "" {
-			opts = append(opts, option.WithQuery("after", cursor))
+			param := "after"
+			if l.Cursor == CursorNextPage {
+				param = "page"
+			}
+			opts = append(opts, option.WithQuery(param, cursor))
 		}
 		var body []byte
 		if err := c.sdk.Get(ctx, l.Path, nil, &body, opts...); err != nil {
@@ -90,6 +99,10 @@ func (c *Client) RawItems(ctx context.Context, l RawList) iter.Seq2[json.RawMess
 		case CursorNext:
 			if p.Next != nil {
 				page.cursor = *p.Next
+			}
+		case CursorNextPage:
+			if p.NextPage != nil {
+				page.cursor = *p.NextPage
 			}
 		case CursorLastItem:
 			if n := len(p.Data); n > 0 {

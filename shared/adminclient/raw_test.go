@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 
@@ -93,5 +94,53 @@ func TestRawObject(t *testing.T) {
 	var doc struct{ Object string }
 	if err := json.Unmarshal(got, &doc); err != nil || doc.Object != "organization.data_retention" {
 		t.Fatalf("%s: %v", got, err)
+	}
+}
+
+// The cursor families the emulator does not serve yet (B: next; C: usage
+// and costs' next_page, sent back as page), over a server that checks the
+// cursor parameter it gets.
+func TestRawItemsCursorFamilies(t *testing.T) {
+	tests := []struct {
+		name   string
+		cursor adminclient.RawCursor
+		param  string
+		pages  []string
+	}{
+		{"next (family B)", adminclient.CursorNext, "after", []string{
+			`{"object":"list","data":[{"id":"g1"},{"id":"g2"}],"has_more":true,"next":"c1"}`,
+			`{"object":"list","data":[{"id":"g3"}],"has_more":false,"next":null}`}},
+		{"next_page (family C)", adminclient.CursorNextPage, "page", []string{
+			`{"object":"page","data":[{"object":"bucket","start_time":1}],"has_more":true,"next_page":"c1"}`,
+			`{"object":"page","data":[{"object":"bucket","start_time":2}, {"object":"bucket","start_time":3}],"has_more":false,"next_page":null}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Query().Get(tt.param) {
+				case "":
+					io.WriteString(w, tt.pages[0])
+				case "c1":
+					io.WriteString(w, tt.pages[1])
+				default:
+					http.Error(w, `{"error":{"message":"bad cursor","type":"invalid_request_error","param":null,"code":null}}`, http.StatusBadRequest)
+				}
+			}))
+			defer srv.Close()
+			c, err := adminclient.New(adminclient.Options{BaseURL: srv.URL, AdminKey: "sk-admin-test", MaxRetries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for item, err := range c.RawItems(context.Background(), adminclient.RawList{Path: "organization/x", Cursor: tt.cursor}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, string(item))
+			}
+			if len(got) != 3 {
+				t.Fatalf("%d items: %v", len(got), got)
+			}
+		})
 	}
 }

@@ -39,7 +39,7 @@ func (c *cli) reportCmd(ctx context.Context, args []string) error {
 	asOf := fs.String("as-of", "", "the day to review (YYYY-MM-DD); the newest snapshot on or before it is read")
 	since := fs.String("since", "", "count changes from the snapshot on or before this day (default: the snapshot before the one read)")
 	project := fs.String("project", "", "only this project (and its members' organization roles)")
-	output := fs.String("output", "table", "what to print: table, json, csv or markdown")
+	output := fs.String("output", "table", "what to print: table (or text), json, csv or markdown")
 	out := fs.String("out", ".", "directory for access-review-<org>-<date>.csv and .md (\"\" writes none)")
 	bucket := fs.String("bucket", r.String("ORGWARDEN_AUDIT_BUCKET", ""), "the inventory's bucket (default $ORGWARDEN_AUDIT_BUCKET)")
 	org := fs.String("org", r.String("ORGWARDEN_ORG_ID", ""), "the organization (default $ORGWARDEN_ORG_ID)")
@@ -53,6 +53,9 @@ func (c *cli) reportCmd(ctx context.Context, args []string) error {
 			return time.Time{}, fmt.Errorf("%w: --%s %q: want YYYY-MM-DD", errUsage, flag, v)
 		}
 		return t, nil
+	}
+	if *output == "text" { // every other report's name for what a person reads
+		*output = "table"
 	}
 	switch {
 	case *asOf == "":

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO ?= go
-FUNCTIONS := keyrotation invitecleanup auditexport offboarding
+FUNCTIONS := keyrotation invitecleanup auditexport offboarding inventory
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.1.4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20

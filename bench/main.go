@@ -70,6 +70,7 @@ func run() error {
 			Env: []string{"ORGWARDEN_BENCH_EVENTS=" + joinInts(sizes)}},
 		{Function: "offboarding", Package: "./functions/offboarding/offboard", Pattern: "^BenchmarkOffboard200Projects$", Benchtime: "3x"},
 		{Function: "keyrotation", Package: "./functions/keyrotation/rotation", Pattern: "^BenchmarkStaleSweep500x20$", Benchtime: "1x"},
+		{Function: "inventory", Package: "./functions/inventory/snapshot", Pattern: "^BenchmarkSnapshotLargeSeed$", Benchtime: "1x"},
 	}
 	in := Inputs{Bench: map[string]Results{}, BenchErr: map[string]error{}, Sizes: sizes, Functions: harness.Present(root)}
 	var failed []string

@@ -21,6 +21,7 @@ func TestInitErrors(t *testing.T) {
 		{"offboarding", "ORGWARDEN_DLQ_URL", ""},
 		{"keyrotation", "ORGWARDEN_ROTATION_GRACE", "forever"},
 		{"invitecleanup", "ORGWARDEN_INVITE_MAX_AGE", "-3d"},
+		{"inventory", "ORGWARDEN_INVENTORY_PREFIX", "a/_hidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {

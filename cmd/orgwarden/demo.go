@@ -33,6 +33,8 @@ func demoSteps() []demoStep {
 		auditExportDemo(),
 		keyRotationDemo(),
 		inviteCleanupDemo(),
+		// Last: it moves the emulator's clock a day on.
+		inventoryDemo(),
 	}
 }
 

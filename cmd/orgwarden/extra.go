@@ -6,6 +6,7 @@ func (c *cli) extraCommands() map[string]command {
 	return map[string]command{
 		"detect":  c.detectCommand(),
 		"replay":  c.replayCommand(),
+		"report":  c.reportCommand(),
 		"restore": c.restoreCommand(),
 		"verify":  c.verifyCommand(),
 	}

@@ -22,7 +22,7 @@ import (
 )
 
 // Functions are orgwarden's Lambda functions, in the order the report lists them.
-var Functions = []string{"keyrotation", "invitecleanup", "auditexport", "offboarding"}
+var Functions = []string{"keyrotation", "invitecleanup", "auditexport", "offboarding", "inventory"}
 
 // MinimalFunction is the smallest real aws-lambda-go function in the
 // repository (the Runtime API harness's own test function). Its binary

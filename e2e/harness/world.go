@@ -163,6 +163,8 @@ func (w *World) FunctionSettings(function string) (memoryMB int, timeout time.Du
 		f = w.Config.AuditExport.Function
 	case fnenv.Offboarding:
 		f = w.Config.Offboarding.Function
+	case fnenv.Inventory:
+		f = w.Config.Inventory.Function
 	default:
 		return 0, 0, fmt.Errorf("unknown function %q", function)
 	}

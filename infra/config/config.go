@@ -41,6 +41,7 @@ type Config struct {
 	InviteCleanup InviteCleanup `json:"inviteCleanup"`
 	AuditExport   AuditExport   `json:"auditExport"`
 	Offboarding   Offboarding   `json:"offboarding"`
+	Inventory     Inventory     `json:"inventory"`
 
 	AdminKeySecret AdminKeySecret `json:"adminKeySecret"`
 	// ReadOnlyAdminKeySecret holds a read-only admin key (an owner creates one
@@ -166,6 +167,16 @@ type Detect struct {
 	// ASFF also writes every finding in the AWS Security Finding Format to
 	// the audit bucket, for Security Hub.
 	ASFF bool `json:"asff"`
+}
+
+// Inventory configures the inventory function: a daily snapshot of the
+// organization into the audit bucket (under Prefix/inventory/), and a Glue
+// table per inventory table, named GlueTablePrefix + the table's name.
+type Inventory struct {
+	Function
+	Schedule        Schedule `json:"schedule"`
+	Prefix          string   `json:"prefix"`
+	GlueTablePrefix string   `json:"glueTablePrefix"`
 }
 
 // ObjectLock is the default retention of every object version in the audit
@@ -297,6 +308,13 @@ func Default() Config {
 			AccessLogRetentionDays: 365,
 			GlueTable:              "openai_audit_log",
 			ProjectionStartYear:    2023,
+		},
+		Inventory: Inventory{
+			// It only reads the organization: no dry run.
+			Function:        Function{DryRun: false, MemoryMB: 512, Timeout: "15m"},
+			Schedule:        Schedule{Enabled: true, Expression: "cron(15 4 * * ? *)", Timezone: "UTC", FlexibleWindowMinutes: 15},
+			Prefix:          "openai-org",
+			GlueTablePrefix: "openai_inventory_",
 		},
 		Offboarding: Offboarding{
 			Function:           Function{DryRun: true, MemoryMB: 256, Timeout: "5m"},

@@ -105,6 +105,20 @@ func (c Config) Validate() error {
 	p.durationRange("inviteCleanup.inviteMaxAge", c.InviteCleanup.InviteMaxAge, time.Hour, 3650*24*time.Hour)
 
 	c.AuditExport.validate(&p)
+	c.Inventory.Function.validate(&p, "inventory")
+	if c.Inventory.DryRun {
+		p.addf("inventory.dryRun", "the inventory only reads the organization: it has no dry run")
+	}
+	c.Inventory.Schedule.validate(&p, "inventory.schedule")
+	if !prefixPattern.MatchString(c.Inventory.Prefix) {
+		p.addf("inventory.prefix", "%q must be slash-separated segments of letters, digits, '.', '_' and '-', none starting with '_' or '.', with no leading or trailing slash", c.Inventory.Prefix)
+	}
+	if c.Inventory.Prefix == c.AuditExport.Prefix || strings.HasPrefix(c.Inventory.Prefix+"/", c.AuditExport.Prefix+"/") {
+		p.addf("inventory.prefix", "%q is inside the audit export's prefix %q, whose objects are create-only", c.Inventory.Prefix, c.AuditExport.Prefix)
+	}
+	if !glueNamePattern.MatchString(c.Inventory.GlueTablePrefix + "x") {
+		p.addf("inventory.glueTablePrefix", "%q: Glue table names are lower-case letters, digits and '_'", c.Inventory.GlueTablePrefix)
+	}
 	c.Offboarding.validate(&p)
 
 	if c.AdminKeySecret.Name != "" && !secretNamePattern.MatchString(c.AdminKeySecret.Name) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/orgwarden/orgwarden/functions/auditexport/export"
+	"github.com/orgwarden/orgwarden/functions/inventory/snapshot"
 	"github.com/orgwarden/orgwarden/functions/invitecleanup/cleanup"
 	"github.com/orgwarden/orgwarden/functions/keyrotation/rotation"
 	"github.com/orgwarden/orgwarden/infra/fnenv"
@@ -83,5 +84,20 @@ func TestAuditExportParses(t *testing.T) {
 		got.SliceConcurrency != a.SliceConcurrency || got.RolloverBytes != a.RolloverBytes ||
 		got.RolloverEvents != a.RolloverEvents || got.TenantEvents {
 		t.Errorf("auditexport read %+v from %+v", got, a)
+	}
+}
+
+func TestInventoryParses(t *testing.T) {
+	cfg := stackConfig()
+	r := reader(t, fnenv.Inventory, cfg)
+	got := snapshot.ReadConfig(r)
+	if err := r.Err(); err != nil {
+		t.Fatalf("inventory rejects the stack's environment: %v", err)
+	}
+	if got.Prefix != cfg.Inventory.Prefix || got.OrgID != cfg.OrgID || got.Bucket != deployed.AuditBucket || got.KMSKeyID != deployed.AuditKMSKeyARN {
+		t.Errorf("inventory read %+v from %+v", got, cfg.Inventory)
+	}
+	if sharedconfig.ReadCommon(r).DryRun {
+		t.Error("the inventory is configured as a dry run, which it has no use for")
 	}
 }

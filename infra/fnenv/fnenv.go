@@ -21,10 +21,11 @@ const (
 	InviteCleanup = "invitecleanup"
 	AuditExport   = "auditexport"
 	Offboarding   = "offboarding"
+	Inventory     = "inventory"
 )
 
 // Functions lists every function in a stable order.
-var Functions = []string{KeyRotation, InviteCleanup, AuditExport, Offboarding}
+var Functions = []string{KeyRotation, InviteCleanup, AuditExport, Offboarding, Inventory}
 
 // ScheduleInput is the payload every EventBridge Scheduler schedule sends: a
 // normal run. shared/sweep.ParseScheduleEvent accepts {} or {"dry_run": true} and
@@ -95,7 +96,7 @@ func UsesReadOnlyKey(fn string, cfg config.Config) bool {
 		return false
 	}
 	switch fn {
-	case AuditExport:
+	case AuditExport, Inventory:
 		return true
 	case InviteCleanup:
 		return cfg.InviteCleanup.DryRun
@@ -167,6 +168,7 @@ var required = map[string][]string{
 	InviteCleanup: {"OPENAI_ADMIN_KEY_SECRET_ARN"},
 	AuditExport:   {"OPENAI_ADMIN_KEY_SECRET_ARN", "ORGWARDEN_ORG_ID", "ORGWARDEN_AUDIT_BUCKET", AuditStateBucketVar},
 	Offboarding:   {"OPENAI_ADMIN_KEY_SECRET_ARN", "ORGWARDEN_DLQ_URL", "ORGWARDEN_JOURNAL_BUCKET"},
+	Inventory:     {"OPENAI_ADMIN_KEY_SECRET_ARN", "ORGWARDEN_ORG_ID", "ORGWARDEN_AUDIT_BUCKET"},
 }
 
 // lambdaEnvLimit is Lambda's cap on the total size of a function's environment.
@@ -243,6 +245,11 @@ func build(fn string, cfg config.Config, res Resources) (map[string]string, erro
 		env["ORGWARDEN_DLQ_URL"] = res.DLQURL
 		env["ORGWARDEN_JOURNAL_BUCKET"] = res.JournalBucket
 		env["ORGWARDEN_JOURNAL_PREFIX"] = cfg.Offboarding.JournalPrefix
+	case Inventory:
+		env = common(cfg, false, res) // it only reads the organization
+		env["ORGWARDEN_AUDIT_BUCKET"] = res.AuditBucket
+		env["ORGWARDEN_AUDIT_KMS_KEY_ID"] = res.AuditKMSKeyARN
+		env["ORGWARDEN_INVENTORY_PREFIX"] = cfg.Inventory.Prefix
 	default:
 		return nil, fmt.Errorf("unknown function %q (want one of %s)", fn, strings.Join(Functions, ", "))
 	}

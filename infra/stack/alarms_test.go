@@ -104,8 +104,8 @@ func TestCounterAlarms(t *testing.T) {
 func TestEveryAlarmNotifies(t *testing.T) {
 	topic := canonical([]any{ref(logicalID(t, "AlarmTopic/Resource"))})
 	alarms := ofType("AWS::CloudWatch::Alarm")
-	if len(alarms) != 14 {
-		t.Errorf("%d alarms, want 14 (4 function errors, 2 DLQs, failed runs, oldest offboarding request, lag, foreign objects, rotation failures, 2 caps, detection errors)", len(alarms))
+	if len(alarms) != 15 {
+		t.Errorf("%d alarms, want 15 (5 function errors, 2 DLQs, failed runs, oldest offboarding request, lag, foreign objects, rotation failures, 2 caps, detection errors)", len(alarms))
 	}
 	for id, a := range alarms {
 		if canonical(a.Properties["AlarmActions"]) != topic {

@@ -30,6 +30,7 @@ var constructIDs = map[string]string{
 	fnenv.InviteCleanup: "InviteCleanup",
 	fnenv.AuditExport:   "AuditExport",
 	fnenv.Offboarding:   "Offboarding",
+	fnenv.Inventory:     "Inventory",
 }
 
 var descriptions = map[string]string{
@@ -37,6 +38,7 @@ var descriptions = map[string]string{
 	fnenv.InviteCleanup: "orgwarden: deletes pending invites older than the configured age",
 	fnenv.AuditExport:   "orgwarden: exports OpenAI audit logs to the audit bucket",
 	fnenv.Offboarding:   "orgwarden: removes departing people from the organization (SQS)",
+	fnenv.Inventory:     "orgwarden: writes a daily snapshot of the organization to the audit bucket",
 }
 
 // functionConfig returns the per-function settings of fn.
@@ -48,6 +50,8 @@ func functionConfig(cfg config.Config, fn string) config.Function {
 		return cfg.InviteCleanup.Function
 	case fnenv.AuditExport:
 		return cfg.AuditExport.Function
+	case fnenv.Inventory:
+		return cfg.Inventory.Function
 	default:
 		return cfg.Offboarding.Function
 	}
@@ -150,6 +154,15 @@ func (b *builder) functions(zips map[string]string) error {
 		export.role.AddToPolicy(st)
 	}
 
+	// inventory: this organization's table partitions and manifests in the
+	// audit bucket, read and written (no delete; conditional writes only,
+	// by bucket policy: requireConditionalInventory).
+	inv := b.fns[fnenv.Inventory]
+	inventory := b.inventoryKeys()
+	for _, st := range b.objectStatementsFor(b.auditBucket, b.auditKey, inventory, inventory, "s3:GetObject", "s3:PutObject") {
+		inv.role.AddToPolicy(st)
+	}
+
 	// offboarding: journals under the journal prefix, bad input straight to its DLQ.
 	// List on the prefix makes a missing journal a 404 rather than a 403.
 	off := b.fns[fnenv.Offboarding]
@@ -190,6 +203,14 @@ func (b *builder) exportKeys() (data, digests, checkpoint string) {
 // (functions/auditexport/detect.FindingsPrefix).
 func (b *builder) findingsPrefix() string {
 	return b.cfg.AuditExport.Prefix + "/_findings/org_id=" + b.cfg.OrgID + "/"
+}
+
+// inventoryKeys are the key patterns of this organization's inventory, as
+// functions/inventory/snapshot.Layout writes them: every table's
+// partitions and the manifests.
+func (b *builder) inventoryKeys() []string {
+	root, org := b.cfg.Inventory.Prefix+"/inventory/", "org_id="+b.cfg.OrgID+"/"
+	return []string{root + "table=*/" + org + "*", root + "_manifests/" + org + "*"}
 }
 
 // newFunction creates function name: arm64 on provided.al2023 running the bootstrap
@@ -242,8 +263,9 @@ func (b *builder) newFunction(name string, env map[string]string, zip string) *f
 		LogGroup:     logGroup,
 		Tracing:      tracing,
 	}
-	if name == fnenv.AuditExport {
-		// One export at a time: runs share the checkpoint.
+	if name == fnenv.AuditExport || name == fnenv.Inventory {
+		// One run at a time: export runs share the checkpoint; inventory
+		// runs of one day write the same keys.
 		props.ReservedConcurrentExecutions = jsii.Number(1)
 	}
 	fn := awslambda.NewFunction(s, jsii.String(id), props)

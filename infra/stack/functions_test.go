@@ -20,15 +20,17 @@ var functionPaths = map[string]string{
 	fnenv.InviteCleanup: "InviteCleanup",
 	fnenv.AuditExport:   "AuditExport",
 	fnenv.Offboarding:   "Offboarding",
+	fnenv.Inventory:     "Inventory",
 }
 
 func TestFunctions(t *testing.T) {
-	assert(t, "four functions", func() { tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(4)) })
+	assert(t, "five functions", func() { tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(5)) })
 	settings := map[string]config.Function{
 		fnenv.KeyRotation:   cfg.KeyRotation.Function,
 		fnenv.InviteCleanup: cfg.InviteCleanup.Function,
 		fnenv.AuditExport:   cfg.AuditExport.Function,
 		fnenv.Offboarding:   cfg.Offboarding.Function,
+		fnenv.Inventory:     cfg.Inventory.Function,
 	}
 	for _, fn := range fnenv.Functions {
 		timeout, _ := config.ParseDuration(settings[fn].Timeout)
@@ -44,7 +46,7 @@ func TestFunctions(t *testing.T) {
 			// X-Ray is off unless configured.
 			"TracingConfig": assertions.Match_Absent(),
 		}
-		if fn == fnenv.AuditExport {
+		if fn == fnenv.AuditExport || fn == fnenv.Inventory {
 			props["ReservedConcurrentExecutions"] = 1
 		} else {
 			props["ReservedConcurrentExecutions"] = assertions.Match_Absent()

@@ -3,6 +3,8 @@ package stack
 import (
 	"fmt"
 
+	"github.com/orgwarden/orgwarden/functions/inventory/tables"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -98,6 +100,8 @@ func (b *builder) glueTables() {
 		},
 	})
 
+	b.inventoryGlueTables(db)
+
 	rawColumns := []any{&awsglue.CfnTable_ColumnProperty{Name: jsii.String("line"), Type: jsii.String("string")}}
 	awsglue.NewCfnTable(s, jsii.String("AuditRawTable"), &awsglue.CfnTableProps{
 		CatalogId:    s.Account(),
@@ -123,4 +127,57 @@ func (b *builder) glueTables() {
 			},
 		},
 	})
+}
+
+// inventoryGlueTables declares one table per inventory table, from the same
+// definition the function writes and the SQL tests read (package tables),
+// partitioned like snapshot.Layout writes them:
+// PREFIX/inventory/table=<name>/org_id=ORG/dt=YYYY-MM-DD/<name>.jsonl.gz.
+// Partitions are projected: no crawler, no MSCK REPAIR.
+func (b *builder) inventoryGlueTables(db awsglue.CfnDatabase) {
+	s, cfg := b.stack, b.cfg
+	var partitions []any
+	for _, name := range tables.PartitionColumns {
+		partitions = append(partitions, &awsglue.CfnTable_ColumnProperty{Name: jsii.String(name), Type: jsii.String("string")})
+	}
+	for _, t := range tables.All {
+		var columns []any
+		for _, c := range t.Columns() {
+			columns = append(columns, &awsglue.CfnTable_ColumnProperty{Name: jsii.String(c.Name), Type: jsii.String(c.Type.Hive())})
+		}
+		root := fmt.Sprintf("s3://%s/%s/inventory/table=%s/", *b.auditBucket.BucketName(), cfg.Inventory.Prefix, t.Name)
+		awsglue.NewCfnTable(s, jsii.String("InventoryTable_"+t.Name), &awsglue.CfnTableProps{
+			CatalogId:    s.Account(),
+			DatabaseName: db.Ref(),
+			TableInput: &awsglue.CfnTable_TableInputProperty{
+				Name:        jsii.String(cfg.Inventory.GlueTablePrefix + t.Name),
+				Description: jsii.String("orgwarden inventory: " + t.Description + "; one row per record of each daily snapshot (dt), as the Admin API returned it"),
+				TableType:   jsii.String("EXTERNAL_TABLE"),
+				Parameters: map[string]any{
+					"classification":              "json",
+					"compressionType":             "gzip",
+					"projection.enabled":          "true",
+					"projection.org_id.type":      "enum",
+					"projection.org_id.values":    cfg.OrgID,
+					"projection.dt.type":          "date",
+					"projection.dt.format":        "yyyy-MM-dd",
+					"projection.dt.range":         fmt.Sprintf("%d-01-01,NOW", cfg.AuditExport.ProjectionStartYear),
+					"projection.dt.interval":      "1",
+					"projection.dt.interval.unit": "DAYS",
+					"storage.location.template":   root + "org_id=${org_id}/dt=${dt}/",
+				},
+				PartitionKeys: &partitions,
+				StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
+					Location:     jsii.String(root),
+					Columns:      &columns,
+					Compressed:   jsii.Bool(true),
+					InputFormat:  jsii.String("org.apache.hadoop.mapred.TextInputFormat"),
+					OutputFormat: jsii.String("org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"),
+					SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
+						SerializationLibrary: jsii.String("org.openx.data.jsonserde.JsonSerDe"),
+					},
+				},
+			},
+		})
+	}
 }

@@ -172,6 +172,14 @@ func TestEachFunctionTouchesOnlyItsOwnResources(t *testing.T) {
 			resources: []string{"AuditExportLogs/Resource", "SummaryBus/Resource", "ReadOnlyAdminKey/Secret/Resource", "AdminKeySecretKey/Resource",
 				"AuditBucket/Resource", "StateBucket/Resource", "AuditKey/Resource", "StateKey/Resource", "FailedRunsQueue/Resource"},
 		},
+		// inventory: reads the organization with the read-only key, reads and
+		// writes its own partitions and manifests in the audit bucket.
+		fnenv.Inventory: {
+			actions: append(append(slices.Clone(common), destination...), "secretsmanager:GetSecretValue", "s3:GetObject", "s3:PutObject",
+				"s3:ListBucket", "kms:Decrypt", "kms:GenerateDataKey"),
+			resources: []string{"InventoryLogs/Resource", "SummaryBus/Resource", "ReadOnlyAdminKey/Secret/Resource", "AdminKeySecretKey/Resource",
+				"AuditBucket/Resource", "StateBucket/Resource", "AuditKey/Resource", "StateKey/Resource", "FailedRunsQueue/Resource"},
+		},
 		fnenv.Offboarding: {
 			actions: append(slices.Clone(common), "secretsmanager:GetSecretValue", "s3:GetObject", "s3:PutObject", "s3:ListBucket",
 				"kms:Decrypt", "kms:GenerateDataKey", "sqs:SendMessage",
@@ -250,6 +258,7 @@ func TestObjectAccessIsLimitedToPrefixes(t *testing.T) {
 	}
 	prefix, org := cfg.AuditExport.Prefix+"/", "org_id="+cfg.OrgID+"/"
 	checkpoint := prefix + "_state/" + org + "checkpoint.json"
+	inv := cfg.Inventory.Prefix + "/inventory/"
 	probe := prefix + "_state/" + org + fnenv.ConditionalWriteProbe
 	detectState := prefix + "_state/" + org + "detect.json"
 	findings := prefix + "_findings/" + org
@@ -270,6 +279,12 @@ func TestObjectAccessIsLimitedToPrefixes(t *testing.T) {
 				objects(state, fnenv.ReportPrefix+fnenv.AuditExport+"/")},
 			listPrefixes: map[string]string{audit: prefix + org + "*," + prefix + "_digests/" + org + "*," + findings + "*",
 				state: checkpoint + "," + probe + "," + detectState + "," + journal + "*"},
+		},
+		// This organization's table partitions and manifests only.
+		"InventoryRole": {
+			objectARNs: []string{objects(audit, inv+"table=*/"+org), objects(audit, inv+"_manifests/"+org),
+				objects(state, fnenv.ReportPrefix+fnenv.Inventory+"/")},
+			listPrefixes: map[string]string{audit: inv + "table=*/" + org + "*," + inv + "_manifests/" + org + "*"},
 		},
 		"OffboardingRole": {
 			objectARNs:   []string{objects(state, cfg.Offboarding.JournalPrefix), objects(state, fnenv.ReportPrefix+fnenv.Offboarding+"/")},

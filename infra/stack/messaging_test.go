@@ -50,7 +50,7 @@ func TestOffboardingEventSource(t *testing.T) {
 }
 
 func TestSchedules(t *testing.T) {
-	assert(t, "three schedules", func() { tpl.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(3)) })
+	assert(t, "four schedules", func() { tpl.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(4)) })
 	group := logicalID(t, "ScheduleGroup/Resource")
 	scheduleDLQ := logicalID(t, "ScheduleDeadLetterQueue/Resource")
 	jobs := []struct {

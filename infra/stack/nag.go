@@ -39,6 +39,11 @@ func (b *builder) suppressNagFindings() {
 			"Resource::<"+b.logicalID(b.auditBucket)+".Arn>/"+b.findingsPrefix()+"*",
 			"Resource::<"+b.logicalID(b.stateBucket)+".Arn>/"+b.cfg.Offboarding.JournalPrefix+"*")
 	}
+	inv := b.inventoryKeys()
+	suppress(b.fns[fnenv.Inventory].role, "AwsSolutions-IAM5",
+		"Inventory objects get keys derived from the table and day, under this organization's partitions and manifests only; written conditionally by bucket policy, no delete.",
+		"Resource::<"+b.logicalID(b.auditBucket)+".Arn>/"+inv[0],
+		"Resource::<"+b.logicalID(b.auditBucket)+".Arn>/"+inv[1])
 	suppress(b.failedRuns, "AwsSolutions-SQS3",
 		"This queue is the functions' on-failure destination, itself the end of the line; a DLQ behind it would only hide failures, and its depth is alarmed.")
 	if b.readOnlyAdminKey != nil && b.readOnlyAdminKey.Created {

@@ -25,6 +25,7 @@ func (b *builder) scheduledJobs() []scheduledJob {
 		{fnenv.KeyRotation, "keysweep", b.cfg.KeyRotation.Schedule},
 		{fnenv.InviteCleanup, "invitecleanup", b.cfg.InviteCleanup.Schedule},
 		{fnenv.AuditExport, "auditexport", b.cfg.AuditExport.Schedule},
+		{fnenv.Inventory, "inventory", b.cfg.Inventory.Schedule},
 	}
 }
 

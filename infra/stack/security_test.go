@@ -106,7 +106,7 @@ func TestAdminKeySecrets(t *testing.T) {
 		// keyrotation rotates the read-write key; everything else is in dry run.
 		"AdminKey": {breakGlass, role(fnenv.KeyRotation)},
 		"ReadOnlyAdminKey": {breakGlass, role(fnenv.KeyRotation), role(fnenv.InviteCleanup), role(fnenv.AuditExport),
-			role(fnenv.Offboarding)},
+			role(fnenv.Offboarding), role(fnenv.Inventory)},
 	}
 	for path, allowed := range readers {
 		r := resources[logicalID(t, path+"/Secret/Resource")]
@@ -180,7 +180,7 @@ func TestScheduledRunsHaveAnOnFailureDestination(t *testing.T) {
 			})
 		})
 	}
-	assert(t, "three invoke configs", func() { tpl.ResourceCountIs(jsii.String("AWS::Lambda::EventInvokeConfig"), jsii.Number(3)) })
+	assert(t, "four invoke configs", func() { tpl.ResourceCountIs(jsii.String("AWS::Lambda::EventInvokeConfig"), jsii.Number(4)) })
 }
 
 func TestSummaryRuleReachesPeople(t *testing.T) {

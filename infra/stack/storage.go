@@ -79,6 +79,7 @@ func (b *builder) storage() {
 		RemovalPolicy:              b.removal(),
 	})
 	b.requireCreateOnly()
+	b.requireConditionalInventory()
 
 	b.stateBucket = awss3.NewBucket(s, jsii.String("StateBucket"), &awss3.BucketProps{
 		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
@@ -180,6 +181,36 @@ func (b *builder) requireCreateOnly() {
 		),
 		Conditions: &map[string]any{
 			"Null": map[string]any{"s3:if-none-match": "true"},
+			"Bool": map[string]any{"s3:ObjectCreationOperation": "true"},
+		},
+	}))
+}
+
+// requireConditionalInventory keeps the inventory from being overwritten
+// blindly: a manifest is create-only (If-None-Match), and a table object is
+// written either new (If-None-Match) or over the exact version a run that
+// wrote no manifest left (If-Match), never unconditionally.
+func (b *builder) requireConditionalInventory() {
+	root := b.cfg.Inventory.Prefix + "/inventory/"
+	b.auditBucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("InventoryManifestsAreCreateOnly"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  jsii.Strings(*b.auditBucket.ArnForObjects(jsii.String(root + "_manifests/*"))),
+		Conditions: &map[string]any{
+			"Null": map[string]any{"s3:if-none-match": "true"},
+			"Bool": map[string]any{"s3:ObjectCreationOperation": "true"},
+		},
+	}))
+	b.auditBucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("InventoryTablesAreWrittenConditionally"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  jsii.Strings(*b.auditBucket.ArnForObjects(jsii.String(root + "table=*"))),
+		Conditions: &map[string]any{
+			"Null": map[string]any{"s3:if-none-match": "true", "s3:if-match": "true"},
 			"Bool": map[string]any{"s3:ObjectCreationOperation": "true"},
 		},
 	}))

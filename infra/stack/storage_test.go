@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/orgwarden/orgwarden/functions/inventory/tables"
 )
 
 func blockAll() map[string]any {
@@ -192,4 +194,56 @@ func TestGlueDatabaseAndTables(t *testing.T) {
 		})
 	})
 	assert(t, "no crawler", func() { tpl.ResourceCountIs(jsii.String("AWS::Glue::Crawler"), jsii.Number(0)) })
+}
+
+// TestInventoryGlueTables: one Glue table per inventory table, with the
+// columns of package tables (what the function writes and the SQL tests
+// read) and dt partitions projected from the layout snapshot.Layout writes.
+func TestInventoryGlueTables(t *testing.T) {
+	db := logicalID(t, "AuditDatabase")
+	bucket := logicalID(t, "AuditBucket/Resource")
+	for _, tbl := range tables.All {
+		root := "/" + cfg.Inventory.Prefix + "/inventory/table=" + tbl.Name + "/"
+		var columns []any
+		for _, c := range tbl.Columns() {
+			columns = append(columns, map[string]any{"Name": c.Name, "Type": c.Type.Hive()})
+		}
+		assert(t, tbl.Name, func() {
+			tpl.HasResourceProperties(jsii.String("AWS::Glue::Table"), map[string]any{
+				"DatabaseName": ref(db),
+				"TableInput": map[string]any{
+					"Name": cfg.Inventory.GlueTablePrefix + tbl.Name,
+					"Parameters": assertions.Match_ObjectLike(&map[string]any{
+						"projection.enabled":        "true",
+						"projection.org_id.values":  cfg.OrgID,
+						"projection.dt.type":        "date",
+						"projection.dt.format":      "yyyy-MM-dd",
+						"storage.location.template": map[string]any{"Fn::Join": []any{"", []any{"s3://", ref(bucket), root + "org_id=${org_id}/dt=${dt}/"}}},
+					}),
+					"PartitionKeys": []any{map[string]any{"Name": "org_id", "Type": "string"}, map[string]any{"Name": "dt", "Type": "string"}},
+					"StorageDescriptor": assertions.Match_ObjectLike(&map[string]any{
+						"Location": map[string]any{"Fn::Join": []any{"", []any{"s3://", ref(bucket), root}}},
+						"Columns":  columns,
+					}),
+				},
+			})
+		})
+	}
+}
+
+// TestInventoryWritesAreConditional: manifests are create-only, table
+// objects are written with If-None-Match or If-Match, never blindly.
+func TestInventoryWritesAreConditional(t *testing.T) {
+	root := cfg.Inventory.Prefix + "/inventory/"
+	for sid, want := range map[string][2]any{
+		"InventoryManifestsAreCreateOnly":        {root + "_manifests/*", map[string]any{"s3:if-none-match": "true"}},
+		"InventoryTablesAreWrittenConditionally": {root + "table=*", map[string]any{"s3:if-none-match": "true", "s3:if-match": "true"}},
+	} {
+		s := statementWithSid(t, "AuditBucket/Policy/Resource", sid)
+		cond, _ := s["Condition"].(map[string]any)
+		if s["Effect"] != "Deny" || s["Action"] != "s3:PutObject" || canonical(cond["Null"]) != canonical(want[1]) ||
+			!strings.Contains(canonical(s["Resource"]), want[0].(string)) {
+			t.Errorf("%s: %s", sid, canonical(s))
+		}
+	}
 }

@@ -68,6 +68,9 @@ var Known = map[string]string{
 	"ORGWARDEN_DETECT_JOURNAL_BUCKET":  "auditexport",
 	"ORGWARDEN_DETECT_JOURNAL_PREFIX":  "auditexport",
 
+	// inventory (and `orgwarden report access`, `orgwarden verify --inventory`).
+	"ORGWARDEN_INVENTORY_PREFIX": "inventory",
+
 	// offboarding (and `orgwarden restore`).
 	"ORGWARDEN_JOURNAL_BUCKET": "offboarding",
 	"ORGWARDEN_JOURNAL_PREFIX": "offboarding",

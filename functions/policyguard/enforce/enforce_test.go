@@ -400,3 +400,43 @@ func TestPolicySourceFailsClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeThenPlanFindsNothing: `policy init` describes the org as it
+// is, so planning against it finds no drift; a change afterwards is found.
+func TestDescribeThenPlanFindsNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.projects["prod-a"]
+	f.ok(f.admin.SetModelPermissions(ctx, p, adminclient.ModelPermissions{Mode: "allow_list", ModelIDs: []string{"gpt-4o", "o3"}}, "t"))
+	f.ok(f.admin.SetHostedToolPermissions(ctx, p, map[string]bool{"web_search": false}, "t"))
+	f.ok(f.admin.SetProjectSpendLimit(ctx, p, 70000, "t"))
+	f.ok(f.admin.CreateProjectSpendAlert(ctx, p, 1000, []string{"x@example.com"}, "t"))
+	f.ok(f.admin.SetOrganizationSpendLimit(ctx, 900000, "t"))
+	uid, _ := f.srv.Emulator.AddUser(adminapi.NewUser{Email: "lead@corp.com", Role: "reader"})
+	if err := f.srv.Emulator.AddProjectUser(p, uid, "owner"); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := enforce.Describe(ctx, f.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := pol.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := policy.Parse(data); err != nil {
+		t.Fatalf("described policy does not parse: %v\n%s", err, data)
+	}
+	plan, err := enforce.Evaluate(ctx, f.admin, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Findings) != 0 || len(pol.Rules) != 4 {
+		t.Fatalf("%d rules; findings right after describe: %+v", len(pol.Rules), plan.Findings)
+	}
+	f.ok(f.admin.SetHostedToolPermissions(ctx, p, map[string]bool{"web_search": true}, "t"))
+	plan, _ = enforce.Evaluate(ctx, f.admin, pol)
+	if len(plan.Findings) != 1 || plan.Findings[0].Subject != "web_search" {
+		t.Fatalf("drift after describe: %+v", plan.Findings)
+	}
+}

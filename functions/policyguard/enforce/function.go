@@ -450,3 +450,7 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+func joinErrs(errs []error) error {
+	return fmt.Errorf("described policy is invalid: %w", errors.Join(errs...))
+}

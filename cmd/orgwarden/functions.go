@@ -32,6 +32,7 @@ func functions() []lambdaFunction {
 		auditExportFunction(),
 		keyRotationFunction(),
 		inviteCleanupFunction(),
+		policyGuardFunction(),
 	}
 }
 

@@ -33,6 +33,7 @@ func functions() []lambdaFunction {
 		keyRotationFunction(),
 		inviteCleanupFunction(),
 		inventoryFunction(),
+		policyGuardFunction(),
 	}
 }
 

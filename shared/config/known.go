@@ -76,6 +76,9 @@ var Known = map[string]string{
 	"ORGWARDEN_JOURNAL_PREFIX": "offboarding",
 	"ORGWARDEN_DLQ_URL":        "offboarding",
 
+	// policyguard.
+	"ORGWARDEN_POLICY": "policyguard",
+
 	// Tests, benchmarks and the contract suite: set in a developer's shell
 	// while the CLI or a function runs in the same process.
 	"ORGWARDEN_E2E":                     "tests",

@@ -79,6 +79,9 @@ type Emulator struct {
 	faults *faultState
 	log    *requestLog
 	logger *slog.Logger
+
+	// orgSpendLimit is the organization's hard spend limit (nil: none).
+	orgSpendLimit *spendLimit
 }
 
 // New builds an emulator from opts.

@@ -53,6 +53,9 @@ type project struct {
 	groupRoles map[string]*collection[*assignment] // project role assignments by group id
 	modelPerms *modelPerms                         // nil: no policy set
 	retention  string
+	// toolsDisabled names the hosted tools turned off (nil: all enabled).
+	toolsDisabled map[string]bool
+	spendLimit    *spendLimit // nil: no hard limit
 }
 
 func newProject(id, name string, createdAt int64) *project {

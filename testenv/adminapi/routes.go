@@ -83,6 +83,15 @@ var routes = func() []route {
 		r(post, "spend_alerts/*", updateOrgAlert),
 		r(del, "spend_alerts/*", deleteOrgAlert),
 
+		r(get, "projects/*/hosted_tool_permissions", getHostedTools),
+		r(post, "projects/*/hosted_tool_permissions", setHostedTools),
+		r(get, "projects/*/spend_limit", getProjectLimit),
+		r(post, "projects/*/spend_limit", setProjectLimit),
+		r(del, "projects/*/spend_limit", deleteProjectLimit),
+		r(get, "spend_limit", getOrgLimit),
+		r(post, "spend_limit", setOrgLimit),
+		r(del, "spend_limit", deleteOrgLimit),
+
 		r(get, "admin_api_keys", listAdminKeys),
 		r(post, "admin_api_keys", createAdminKey),
 		r(get, "admin_api_keys/*", getAdminKey),

@@ -156,7 +156,10 @@ func TestEachRuleKind(t *testing.T) {
 					f.ok(f.admin.SetProjectDataRetention(ctx, f.projects[other], "zero_data_retention", "t"))
 				}
 			}, 1,
-			func(f *fixture, p string) bool { r, _ := f.admin.ProjectDataRetention(ctx, p); return r == "zero_data_retention" }},
+			func(f *fixture, p string) bool {
+				r, _ := f.admin.ProjectDataRetention(ctx, p)
+				return r == "zero_data_retention"
+			}},
 		{"spend alerts", `{"spend_alerts": {"thresholds_cents": [5000, 20000], "recipients": ["finops@example.com"]}}`,
 			func(f *fixture, p string) {
 				for _, other := range []string{"prod-b", "staging"} {
@@ -165,7 +168,10 @@ func TestEachRuleKind(t *testing.T) {
 				}
 				f.ok(f.admin.CreateProjectSpendAlert(ctx, p, 20000, []string{"x@example.com"}, "t"))
 			}, 1,
-			func(f *fixture, p string) bool { a, _ := adminclient.Collect(f.admin.ProjectSpendAlerts(ctx, p)); return len(a) == 2 }},
+			func(f *fixture, p string) bool {
+				a, _ := adminclient.Collect(f.admin.ProjectSpendAlerts(ctx, p))
+				return len(a) == 2
+			}},
 		{"spend limit", `{"spend_limit_max_cents": 100000}`,
 			func(f *fixture, p string) {
 				f.ok(f.admin.SetProjectSpendLimit(ctx, f.projects["prod-b"], 50000, "t"))
@@ -211,7 +217,7 @@ func TestEachRuleKind(t *testing.T) {
 				t.Fatalf("preview: %d findings (want %d), %d changes sent: %+v", len(preview.Findings), tc.findings, f.mutations()-before, preview.Findings)
 			}
 			for _, fd := range preview.Findings {
-				if fd.Outcome != string(adminclient.Planned) || fd.Expected == "" || fd.Actual == "" || fd.Rule != "r" {
+				if fd.Outcome != adminclient.Planned || fd.Expected == "" || fd.Actual == "" || fd.Rule != "r" {
 					t.Errorf("preview finding %+v", fd)
 				}
 			}
@@ -253,7 +259,7 @@ func TestReportOnlyKinds(t *testing.T) {
 	sum := f.run(h, false)
 	kinds := map[string]string{}
 	for _, fd := range sum.Findings {
-		kinds[fd.Kind] = fd.Subject + " " + fd.Outcome
+		kinds[fd.Kind] = fd.Subject + " " + string(fd.Outcome)
 	}
 	if kinds[enforce.KindOwners] != " reported" || kinds[enforce.KindMemberDomain] != "c@gmail.com reported" || len(sum.Findings) != 2 {
 		t.Fatalf("findings %+v", sum.Findings)
@@ -270,7 +276,7 @@ func TestProtectedProjectUntouched(t *testing.T) {
 	f.common.Rules = guard.Rules{Protection: guard.Protection{Projects: []string{f.projects["prod-b"]}}}
 	h := f.handler(rule(true, `{"name_pattern": "prod-*"}`, `{"data_retention": "zero_data_retention"}`))
 	sum := f.run(h, false)
-	got := map[string]string{}
+	got := map[string]adminclient.Outcome{}
 	for _, fd := range sum.Findings {
 		got[fd.ProjectName] = fd.Outcome
 	}

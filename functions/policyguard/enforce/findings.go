@@ -46,8 +46,8 @@ type Finding struct {
 	Remediable bool   `json:"remediable"`
 	Note       string `json:"note,omitempty"`
 	// Outcome is what the run did about it (see Apply).
-	Outcome string `json:"outcome,omitempty"`
-	Error   string `json:"error,omitempty"`
+	Outcome adminclient.Outcome `json:"outcome,omitempty"`
+	Error   string              `json:"error,omitempty"`
 
 	fix func(ctx context.Context, reason string) (adminclient.Outcome, error)
 	// target names the setting the fix writes, to find two rules writing one setting.

@@ -205,7 +205,7 @@ func (h *Handler) Run(ctx context.Context, dryRun bool) (*Summary, error) {
 	}
 	for _, f := range sum.Findings {
 		v := perRule[f.Rule]
-		if f.Outcome == string(adminclient.Done) {
+		if f.Outcome == adminclient.Done {
 			v[1]++
 		} else {
 			v[0]++
@@ -239,12 +239,12 @@ func (h *Handler) run(ctx context.Context, sum *Summary) error {
 	var open []Finding
 	for _, f := range findings {
 		switch f.Outcome {
-		case string(adminclient.Done):
+		case adminclient.Done:
 			sum.Counts.Remediated++
 			continue
 		case sweep.Skipped:
 			sum.Counts.Skipped++
-		case string(adminclient.Failed):
+		case adminclient.Failed:
 			sum.Counts.Failed++
 		default:
 			sum.Counts.Reported++
@@ -349,7 +349,7 @@ func (h *Handler) track(ctx context.Context, sum *Summary, all, open []Finding) 
 		}
 	}
 	for _, f := range all {
-		if f.Outcome == string(adminclient.Done) {
+		if f.Outcome == adminclient.Done {
 			events = append(events, findingEvent{Status: "remediated", Finding: f})
 		}
 	}

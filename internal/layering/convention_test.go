@@ -48,12 +48,23 @@ func logicPackage(t *testing.T, mainGo, fn string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// main.go may import more than one of the function's packages (the
+	// export attaches package detect); the logic package is the one that
+	// names the function.
 	prefix := module + "/functions/" + fn + "/"
+	var candidates []string
 	for _, imp := range f.Imports {
 		p, _ := strconv.Unquote(imp.Path.Value)
 		if rest, ok := strings.CutPrefix(p, prefix); ok {
-			return filepath.Join(filepath.Dir(mainGo), filepath.FromSlash(rest))
+			dir := filepath.Join(filepath.Dir(mainGo), filepath.FromSlash(rest))
+			if declarations(t, dir)["const Function"] != "" {
+				return dir
+			}
+			candidates = append(candidates, dir)
 		}
+	}
+	if len(candidates) > 0 {
+		return candidates[0] // reported as missing const Function
 	}
 	t.Fatalf("%s imports no package of functions/%s/", mainGo, fn)
 	return ""

@@ -39,6 +39,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -60,7 +61,7 @@ const ContentType = "application/gzip"
 
 // Store writes and reads data objects in one bucket.
 type Store struct {
-	s3       *s3.Client
+	s3       API
 	up       uploader
 	bucket   string
 	kmsKeyID string
@@ -86,8 +87,16 @@ type Options struct {
 	TempDir string
 }
 
+// API is what the store needs of S3: reads, and the uploads of the
+// transfer manager (PutObject, and multipart for objects above PartSize).
+// *s3.Client has it.
+type API interface {
+	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	manager.UploadAPIClient
+}
+
 // NewStore returns a store for bucket.
-func NewStore(client *s3.Client, bucket string, opts Options) *Store {
+func NewStore(client API, bucket string, opts Options) *Store {
 	if opts.GzipLevel == 0 {
 		opts.GzipLevel = gzip.BestSpeed
 	}

@@ -15,7 +15,7 @@ import (
 // CompleteMultipartUpload, where S3 evaluates it for multipart uploads.
 type uploader struct{ m *manager.Uploader }
 
-func newUploader(client *s3.Client) uploader {
+func newUploader(client manager.UploadAPIClient) uploader {
 	return uploader{m: manager.NewUploader(client, func(u *manager.Uploader) {
 		u.PartSize = PartSize
 		// Parts are file sections, so concurrency costs no memory.

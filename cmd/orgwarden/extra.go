@@ -5,6 +5,7 @@ package main
 func (c *cli) extraCommands() map[string]command {
 	return map[string]command{
 		"detect":  c.detectCommand(),
+		"policy":  c.policyCommand(),
 		"replay":  c.replayCommand(),
 		"report":  c.reportCommand(),
 		"restore": c.restoreCommand(),

@@ -46,6 +46,8 @@ type RawList struct {
 	Cursor RawCursor
 	// Limit is the page size; 0 means the client's page size.
 	Limit int
+	// Op names the list in errors; default "list " + Path.
+	Op string
 }
 
 // rawPage is what paging needs of one page, whatever the family.
@@ -58,7 +60,12 @@ type rawPage struct {
 	NextPage *string `json:"next_page"`
 }
 
-func (l RawList) op() string { return "list " + l.Path }
+func (l RawList) op() string {
+	if l.Op != "" {
+		return l.Op
+	}
+	return "list " + l.Path
+}
 
 // RawItems yields every item of the list, in the API's order, as the bytes
 // the API sent.
@@ -90,7 +97,11 @@ func (c *Client) RawItems(ctx context.Context, l RawList) iter.Seq2[json.RawMess
 		if err := json.Unmarshal(body, &p); err != nil {
 			return listPage[json.RawMessage]{}, fmt.Errorf("%s: decode page: %w", op, err)
 		}
-		page := listPage[json.RawMessage]{items: p.Data, moreKnown: p.HasMore != nil, hasMore: p.HasMore != nil && *p.HasMore}
+		page := listPage[json.RawMessage]{items: make([]json.RawMessage, len(p.Data)), moreKnown: p.HasMore != nil, hasMore: p.HasMore != nil && *p.HasMore}
+		for i, r := range p.Data {
+			// A copy: one record does not keep the page's buffer alive.
+			page.items[i] = append(json.RawMessage(nil), r...)
+		}
 		switch l.Cursor {
 		case CursorLastID:
 			if p.LastID != nil {

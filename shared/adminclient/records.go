@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"net/url"
-	"strconv"
 )
 
 // Records: every list as the API sent it, item by item, for the inventory,
@@ -15,82 +14,11 @@ import (
 // the one paging loop (paginate), like the typed lists, but decode only the
 // envelope. Each yielded record is its own copy of the item's bytes.
 
-// cursorRule says where a list's next page starts.
-type cursorRule int
-
-const (
-	byLastID   cursorRule = iota // family A: after=<last_id>
-	byLastItem                   // admin keys (A′): after=<id of the last item>
-	byNext                       // family B (groups, roles, assignments): after=<next>
-)
-
-// rawQuery is a query string the SDK sends as is.
-type rawQuery url.Values
-
-func (q rawQuery) URLQuery() (url.Values, error) { return url.Values(q), nil }
-
 // records pages the list at path (under the base URL, e.g.
-// "organization/users") with the fixed query q, pageSize items a page.
-func (c *Client) records(ctx context.Context, op, path string, q url.Values, pageSize int, rule cursorRule) iter.Seq2[json.RawMessage, error] {
-	fetch := func(ctx context.Context, cursor string) (listPage[json.RawMessage], error) {
-		v := url.Values{}
-		for k, vals := range q {
-			v[k] = append([]string(nil), vals...)
-		}
-		v.Set("limit", strconv.Itoa(pageSize))
-		if cursor != "" {
-			v.Set("after", cursor)
-		}
-		var body []byte
-		if err := c.sdk.Get(ctx, path, rawQuery(v), &body); err != nil {
-			return listPage[json.RawMessage]{}, wrap(op, err)
-		}
-		p, err := parseRecordPage(body, rule)
-		if err != nil {
-			return listPage[json.RawMessage]{}, fmt.Errorf("%s: %w", op, err)
-		}
-		return p, nil
-	}
-	return items(paginate(ctx, op, c.opts.MaxPages, "", fetch))
-}
-
-func parseRecordPage(body []byte, rule cursorRule) (listPage[json.RawMessage], error) {
-	var doc struct {
-		Data    []json.RawMessage `json:"data"`
-		HasMore *bool             `json:"has_more"`
-		LastID  *string           `json:"last_id"`
-		Next    *string           `json:"next"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return listPage[json.RawMessage]{}, fmt.Errorf("decode page: %w", err)
-	}
-	p := listPage[json.RawMessage]{items: make([]json.RawMessage, len(doc.Data)), moreKnown: doc.HasMore != nil}
-	p.hasMore = p.moreKnown && *doc.HasMore
-	for i, r := range doc.Data {
-		// A copy: the page's buffer is not kept alive by one record.
-		p.items[i] = append(json.RawMessage(nil), r...)
-	}
-	switch rule {
-	case byLastID:
-		if doc.LastID != nil {
-			p.cursor = *doc.LastID
-		}
-	case byNext:
-		if doc.Next != nil {
-			p.cursor = *doc.Next
-		}
-	case byLastItem:
-		if n := len(doc.Data); n > 0 {
-			var last struct {
-				ID string `json:"id"`
-			}
-			if err := json.Unmarshal(doc.Data[n-1], &last); err != nil {
-				return listPage[json.RawMessage]{}, fmt.Errorf("decode last item: %w", err)
-			}
-			p.cursor = last.ID
-		}
-	}
-	return p, nil
+// "organization/users") with the fixed query q, pageSize items a page,
+// through RawItems (raw.go): one raw paging loop for the client.
+func (c *Client) records(ctx context.Context, op, path string, q url.Values, pageSize int, cursor RawCursor) iter.Seq2[json.RawMessage, error] {
+	return c.RawItems(ctx, RawList{Op: op, Path: path, Query: q, Cursor: cursor, Limit: pageSize})
 }
 
 // Page sizes of the lists whose maximum is not the client's page size:
@@ -105,12 +33,12 @@ func (c *Client) pageSize() int { return c.opts.PageSize }
 
 // UserRecords yields every organization user.
 func (c *Client) UserRecords(ctx context.Context) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list users", "organization/users", nil, c.pageSize(), byLastID)
+	return c.records(ctx, "list users", "organization/users", nil, c.pageSize(), CursorLastID)
 }
 
 // InviteRecords yields every invite, whatever its status.
 func (c *Client) InviteRecords(ctx context.Context) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list invites", "organization/invites", nil, c.pageSize(), byLastID)
+	return c.records(ctx, "list invites", "organization/invites", nil, c.pageSize(), CursorLastID)
 }
 
 // ProjectRecords yields every project; archived ones too when includeArchived.
@@ -119,104 +47,104 @@ func (c *Client) ProjectRecords(ctx context.Context, includeArchived bool) iter.
 	if includeArchived {
 		q = url.Values{"include_archived": {"true"}}
 	}
-	return c.records(ctx, "list projects", "organization/projects", q, c.pageSize(), byLastID)
+	return c.records(ctx, "list projects", "organization/projects", q, c.pageSize(), CursorLastID)
 }
 
 // ProjectUserRecords yields every member of a project.
 func (c *Client) ProjectUserRecords(ctx context.Context, projectID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list users of project "+projectID, projectPath(projectID, "users"), nil, c.pageSize(), byLastID)
+	return c.records(ctx, "list users of project "+projectID, projectPath(projectID, "users"), nil, c.pageSize(), CursorLastID)
 }
 
 // ServiceAccountRecords yields every service account of a project.
 func (c *Client) ServiceAccountRecords(ctx context.Context, projectID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list service accounts of project "+projectID, projectPath(projectID, "service_accounts"), nil, c.pageSize(), byLastID)
+	return c.records(ctx, "list service accounts of project "+projectID, projectPath(projectID, "service_accounts"), nil, c.pageSize(), CursorLastID)
 }
 
 // ProjectAPIKeyRecords yields every API key of a project, with
 // owner_project_access=any (see ProjectAPIKeys).
 func (c *Client) ProjectAPIKeyRecords(ctx context.Context, projectID string) iter.Seq2[json.RawMessage, error] {
 	return c.records(ctx, "list api keys of project "+projectID, projectPath(projectID, "api_keys"),
-		url.Values{"owner_project_access": {"any"}}, c.pageSize(), byLastID)
+		url.Values{"owner_project_access": {"any"}}, c.pageSize(), CursorLastID)
 }
 
 // AdminAPIKeyRecords yields every admin API key, oldest first.
 func (c *Client) AdminAPIKeyRecords(ctx context.Context) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list admin api keys", "organization/admin_api_keys", url.Values{"order": {"asc"}}, c.pageSize(), byLastItem)
+	return c.records(ctx, "list admin api keys", "organization/admin_api_keys", url.Values{"order": {"asc"}}, c.pageSize(), CursorLastItem)
 }
 
 // RateLimitRecords yields a project's per-model rate limits.
 func (c *Client) RateLimitRecords(ctx context.Context, projectID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list rate limits of project "+projectID, projectPath(projectID, "rate_limits"), nil, c.pageSize(), byLastID)
+	return c.records(ctx, "list rate limits of project "+projectID, projectPath(projectID, "rate_limits"), nil, c.pageSize(), CursorLastID)
 }
 
 // SpendAlertRecords yields the organization's spend alerts, oldest first.
 func (c *Client) SpendAlertRecords(ctx context.Context) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list spend alerts", "organization/spend_alerts", url.Values{"order": {"asc"}}, c.pageSize(), byLastID)
+	return c.records(ctx, "list spend alerts", "organization/spend_alerts", url.Values{"order": {"asc"}}, c.pageSize(), CursorLastID)
 }
 
 // ProjectSpendAlertRecords yields a project's spend alerts, oldest first.
 func (c *Client) ProjectSpendAlertRecords(ctx context.Context, projectID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list spend alerts of project "+projectID, projectPath(projectID, "spend_alerts"), url.Values{"order": {"asc"}}, c.pageSize(), byLastID)
+	return c.records(ctx, "list spend alerts of project "+projectID, projectPath(projectID, "spend_alerts"), url.Values{"order": {"asc"}}, c.pageSize(), CursorLastID)
 }
 
 // CertificateRecords yields the organization's certificates, oldest first,
 // each with its organization-level active flag.
 func (c *Client) CertificateRecords(ctx context.Context) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list certificates", "organization/certificates", url.Values{"order": {"asc"}}, c.pageSize(), byLastID)
+	return c.records(ctx, "list certificates", "organization/certificates", url.Values{"order": {"asc"}}, c.pageSize(), CursorLastID)
 }
 
 // ProjectCertificateRecords yields the certificates of a project, oldest
 // first, each with its active flag for that project.
 func (c *Client) ProjectCertificateRecords(ctx context.Context, projectID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list certificates of project "+projectID, projectPath(projectID, "certificates"), url.Values{"order": {"asc"}}, c.pageSize(), byLastID)
+	return c.records(ctx, "list certificates of project "+projectID, projectPath(projectID, "certificates"), url.Values{"order": {"asc"}}, c.pageSize(), CursorLastID)
 }
 
 // GroupRecords yields every group.
 func (c *Client) GroupRecords(ctx context.Context) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list groups", "organization/groups", url.Values{"order": {"asc"}}, rbacPageSize, byNext)
+	return c.records(ctx, "list groups", "organization/groups", url.Values{"order": {"asc"}}, rbacPageSize, CursorNext)
 }
 
 // GroupUserRecords yields every member of a group.
 func (c *Client) GroupUserRecords(ctx context.Context, groupID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list users of group "+groupID, "organization/groups/"+url.PathEscape(groupID)+"/users", nil, rbacPageSize, byNext)
+	return c.records(ctx, "list users of group "+groupID, "organization/groups/"+url.PathEscape(groupID)+"/users", nil, rbacPageSize, CursorNext)
 }
 
 // GroupRoleRecords yields the organization roles assigned to a group.
 func (c *Client) GroupRoleRecords(ctx context.Context, groupID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list roles of group "+groupID, "organization/groups/"+url.PathEscape(groupID)+"/roles", nil, rbacPageSize, byNext)
+	return c.records(ctx, "list roles of group "+groupID, "organization/groups/"+url.PathEscape(groupID)+"/roles", nil, rbacPageSize, CursorNext)
 }
 
 // RoleRecords yields the organization's roles, predefined and custom.
 func (c *Client) RoleRecords(ctx context.Context) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list roles", "organization/roles", url.Values{"order": {"asc"}}, rbacPageSize, byNext)
+	return c.records(ctx, "list roles", "organization/roles", url.Values{"order": {"asc"}}, rbacPageSize, CursorNext)
 }
 
 // UserRoleRecords yields the organization roles assigned to a user.
 func (c *Client) UserRoleRecords(ctx context.Context, userID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list roles of user "+userID, "organization/users/"+url.PathEscape(userID)+"/roles", nil, rbacPageSize, byNext)
+	return c.records(ctx, "list roles of user "+userID, "organization/users/"+url.PathEscape(userID)+"/roles", nil, rbacPageSize, CursorNext)
 }
 
 // ProjectGroupRecords yields the groups that have access to a project.
 func (c *Client) ProjectGroupRecords(ctx context.Context, projectID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list groups of project "+projectID, projectPath(projectID, "groups"), url.Values{"order": {"asc"}}, projectGroupPageSize, byNext)
+	return c.records(ctx, "list groups of project "+projectID, projectPath(projectID, "groups"), url.Values{"order": {"asc"}}, projectGroupPageSize, CursorNext)
 }
 
 // ProjectRoleRecords yields the roles of a project: the predefined project
 // roles and the project's custom ones.
 func (c *Client) ProjectRoleRecords(ctx context.Context, projectID string) iter.Seq2[json.RawMessage, error] {
-	return c.records(ctx, "list roles of project "+projectID, "projects/"+url.PathEscape(projectID)+"/roles", url.Values{"order": {"asc"}}, rbacPageSize, byNext)
+	return c.records(ctx, "list roles of project "+projectID, "projects/"+url.PathEscape(projectID)+"/roles", url.Values{"order": {"asc"}}, rbacPageSize, CursorNext)
 }
 
 // ProjectUserRoleRecords yields the project roles assigned to a user in a project.
 func (c *Client) ProjectUserRoleRecords(ctx context.Context, projectID, userID string) iter.Seq2[json.RawMessage, error] {
 	return c.records(ctx, "list roles of user "+userID+" in project "+projectID,
-		"projects/"+url.PathEscape(projectID)+"/users/"+url.PathEscape(userID)+"/roles", nil, rbacPageSize, byNext)
+		"projects/"+url.PathEscape(projectID)+"/users/"+url.PathEscape(userID)+"/roles", nil, rbacPageSize, CursorNext)
 }
 
 // ProjectGroupRoleRecords yields the project roles assigned to a group in a project.
 func (c *Client) ProjectGroupRoleRecords(ctx context.Context, projectID, groupID string) iter.Seq2[json.RawMessage, error] {
 	return c.records(ctx, "list roles of group "+groupID+" in project "+projectID,
-		"projects/"+url.PathEscape(projectID)+"/groups/"+url.PathEscape(groupID)+"/roles", nil, rbacPageSize, byNext)
+		"projects/"+url.PathEscape(projectID)+"/groups/"+url.PathEscape(groupID)+"/roles", nil, rbacPageSize, CursorNext)
 }
 
 func projectPath(projectID, rest string) string {

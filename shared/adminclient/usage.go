@@ -212,3 +212,8 @@ func parseUsagePage(body []byte) (UsagePage, bool, error) {
 	}
 	return page, doc.HasMore != nil, nil
 }
+
+// rawQuery is a query string the SDK sends as is.
+type rawQuery url.Values
+
+func (q rawQuery) URLQuery() (url.Values, error) { return url.Values(q), nil }

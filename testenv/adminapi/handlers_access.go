@@ -251,8 +251,6 @@ func listNext[T, B any](c *call, items *collection[T], def, max int, defDesc boo
 
 // Roles.
 
-func (e *Emulator) findRole(id string) (*role, *apiError) { return e.roles.find("role", id) }
-
 func orgRoles(r *role) bool { return r.resourceType == resourceOrg }
 
 func listRoles(c *call) (any, *apiError) {

@@ -194,4 +194,3 @@ func clone(m map[string]string) map[string]string {
 	}
 	return out
 }
-
